@@ -1,0 +1,3 @@
+"""Core commands: analyze, score, catalog, playbook check, demo."""
+
+from __future__ import annotations

@@ -1,0 +1,9 @@
+"""Agent-side context rules and detectors (T.*, X.*)."""
+
+from __future__ import annotations
+
+from heard.detectors.base import Detector
+
+
+def detectors() -> list[Detector]:
+    return []

@@ -1,0 +1,337 @@
+"""Lexicons: pattern sets kept as data (YAML), compiled once into one multi-pattern engine.
+
+Every pattern of every lexicon file goes into a single Hyperscan database (or, where
+Hyperscan is not installed, a list of Python regexes with the same semantics), scanned
+once per turn. Generic context rules are then applied to each hit, as the lexicon entry
+asks:
+
+- ``negation``: a negation cue ("not", "never", "won't" ...) in the few words before the
+  hit, inside the same clause, cancels it ("I won't tell you it's our policy").
+- ``quotes``: a hit inside quotation marks is someone being quoted, not said.
+- ``mood``: ``question`` or ``statement`` keeps hits only in sentences of that kind.
+- ``unless``: veto patterns; a hit is dropped when one matches in the same sentence.
+
+Detectors add id-specific rules (conversation context) on top, in Python.
+
+Lexicon file format (see ``heard/lexicons/*.yaml``)::
+
+    version: 1
+    sets:                 # named cue sets, used by rules and other detectors
+      negation: ["\\bnot\\b", ...]
+    ids:
+      X.bare_policy:
+        speakers: [agent]
+        explanation: cites a policy without its reason
+        confidence: 0.75  # default for this id's patterns
+        negation: true    # default true
+        quotes: true      # default true
+        mood: any         # any | statement | question
+        patterns:
+          - "\\bit'?s (?:our|company) policy\\b"
+          - {re: "\\bpolicy (?:says|states)\\b", confidence: 0.6, explanation: ...}
+        unless: ["\\bbecause\\b", "\\bso that\\b"]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from heard.errors import LexiconError
+from heard.model import Speaker
+
+try:  # Hyperscan is the fast path; Python's re is the portable fallback.
+    import hyperscan as _hs
+except ImportError:  # pragma: no cover - exercised only where the wheel is unavailable
+    _hs = None
+
+Mood = Literal["any", "statement", "question"]
+
+#: Characters folded before scanning (same length, so spans stay valid).
+_FOLD = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"'})
+_NEG_WINDOW_WORDS = 4
+_WORD = re.compile(r"[\w']+")
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """One compiled lexicon pattern and what a hit of it means."""
+
+    index: int
+    kind: Literal["id", "unless", "set"]
+    key: str  # catalog id (kind id/unless) or set name (kind set)
+    source: str
+    confidence: float
+    explanation: str
+    origin: str  # file:entry, for error messages
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: str
+    speakers: frozenset[Speaker]
+    explanation: str
+    negation: bool
+    quotes: bool
+    mood: Mood
+
+
+@dataclass(slots=True)
+class Hit:
+    """A lexicon hit that survived the generic rules."""
+
+    id: str
+    start: int
+    end: int
+    confidence: float
+    explanation: str
+
+
+@dataclass(slots=True)
+class Scan:
+    """All raw matches of one text: id hits, veto hits and cue-set hits, by key."""
+
+    ids: dict[str, list[tuple[int, int, Pattern]]] = field(default_factory=dict)
+    unless: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    sets: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+
+
+class Lexicon:
+    """All lexicon files, compiled into one engine."""
+
+    def __init__(self, documents: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        self.patterns: list[Pattern] = []
+        self.entries: dict[str, Entry] = {}
+        self.set_names: set[str] = set()
+        for origin, doc in documents:
+            self._add_document(origin, doc)
+        if not self.patterns:
+            raise LexiconError("no lexicon patterns were loaded")
+        self._compile()
+
+    # -- loading -------------------------------------------------------------------
+    def _add_document(self, origin: str, doc: dict[str, Any]) -> None:
+        if not isinstance(doc, dict) or doc.get("version") != 1:
+            raise LexiconError(f"{origin}: expected a mapping with 'version: 1'")
+        for name, items in (doc.get("sets") or {}).items():
+            self.set_names.add(name)
+            for src in _as_list(items, f"{origin}: sets.{name}"):
+                self._pattern("set", name, src, 1.0, "", f"{origin}: sets.{name}")
+        for id, spec in (doc.get("ids") or {}).items():
+            where = f"{origin}: ids.{id}"
+            if not isinstance(spec, dict):
+                raise LexiconError(f"{where}: expected a mapping")
+            unknown = set(spec) - {
+                "speakers", "explanation", "confidence", "negation", "quotes", "mood",
+                "patterns", "unless", "notes",
+            }
+            if unknown:
+                raise LexiconError(f"{where}: unknown keys {sorted(unknown)}")
+            speakers = frozenset(Speaker(s) for s in spec.get("speakers", ["customer", "agent"]))
+            explanation = str(spec.get("explanation", id))
+            mood = spec.get("mood", "any")
+            if mood not in ("any", "statement", "question"):
+                raise LexiconError(f"{where}: mood must be any, statement or question")
+            if id in self.entries:
+                # a second file may extend an id (e.g. a team's own phrases)
+                base = self.entries[id]
+                speakers = base.speakers | speakers
+            self.entries[id] = Entry(
+                id=id,
+                speakers=speakers,
+                explanation=explanation,
+                negation=bool(spec.get("negation", True)),
+                quotes=bool(spec.get("quotes", True)),
+                mood=mood,
+            )
+            default_conf = float(spec.get("confidence", 0.75))
+            for item in spec.get("patterns") or []:
+                if isinstance(item, str):
+                    self._pattern("id", id, item, default_conf, explanation, where)
+                elif isinstance(item, dict) and "re" in item:
+                    self._pattern(
+                        "id",
+                        id,
+                        str(item["re"]),
+                        float(item.get("confidence", default_conf)),
+                        str(item.get("explanation", explanation)),
+                        where,
+                    )
+                else:
+                    raise LexiconError(f"{where}: a pattern must be a string or {{re: ...}}")
+            for src in _as_list(spec.get("unless") or [], f"{where}.unless"):
+                self._pattern("unless", id, src, 1.0, "", f"{where}.unless")
+
+    def _pattern(
+        self, kind: Literal["id", "unless", "set"], key: str, src: str, conf: float,
+        explanation: str, origin: str,
+    ) -> None:
+        try:
+            re.compile(src)
+        except re.error as exc:
+            raise LexiconError(f"{origin}: pattern {src!r} does not compile: {exc}") from None
+        if "(?=" in src or "(?!" in src or "(?<" in src:
+            raise LexiconError(
+                f"{origin}: pattern {src!r} uses a look-around",
+                hint="use an 'unless' veto pattern or a negation rule instead",
+            )
+        self.patterns.append(
+            Pattern(len(self.patterns), kind, key, src, conf, explanation, origin)
+        )
+
+    def _compile(self) -> None:
+        self._db: Any = None
+        self._regexes: list[re.Pattern[str]] = []
+        if _hs is not None:
+            db = _hs.Database()
+            flags = _hs.HS_FLAG_CASELESS | _hs.HS_FLAG_SOM_LEFTMOST | _hs.HS_FLAG_UTF8
+            try:
+                db.compile(
+                    expressions=[p.source.encode("utf-8") for p in self.patterns],
+                    ids=[p.index for p in self.patterns],
+                    elements=len(self.patterns),
+                    flags=[flags] * len(self.patterns),
+                )
+            except Exception as exc:  # hyperscan.error names the failing pattern's id
+                bad = _failing_index(str(exc))
+                where = self.patterns[bad].origin if bad is not None else "a lexicon"
+                raise LexiconError(f"{where}: Hyperscan could not compile: {exc}") from None
+            self._db = db
+            self._scratch = _hs.Scratch(db)
+        else:
+            self._regexes = [re.compile(p.source, re.I) for p in self.patterns]
+
+    @property
+    def engine(self) -> str:
+        return "hyperscan" if self._db is not None else "re"
+
+    # -- scanning ------------------------------------------------------------------
+    def scan(self, text: str) -> Scan:
+        """Every match of every pattern in `text`, as character spans."""
+        folded = text.translate(_FOLD)
+        raw: list[tuple[int, int, int]] = []
+        if self._db is not None:
+            data = folded.encode("utf-8", "replace")
+
+            def on_match(pid: int, start: int, end: int, flags: int, ctx: object) -> None:
+                raw.append((pid, start, end))
+
+            self._db.scan(data, match_event_handler=on_match, scratch=self._scratch)
+            if raw and len(data) != len(folded):
+                raw = _bytes_to_chars(folded, raw)
+        else:
+            for rx, p in zip(self._regexes, self.patterns, strict=True):
+                for m in rx.finditer(folded):
+                    if m.end() > m.start():
+                        raw.append((p.index, m.start(), m.end()))
+        return self._collect(raw)
+
+    def _collect(self, raw: list[tuple[int, int, int]]) -> Scan:
+        # Hyperscan reports every end offset; keep the longest match per (pattern, start)
+        # and drop later matches of the same pattern that overlap a kept one.
+        best: dict[tuple[int, int], int] = {}
+        for pid, s, e in raw:
+            if e <= s:
+                continue
+            k = (pid, s)
+            if best.get(k, -1) < e:
+                best[k] = e
+        out = Scan()
+        last_end: dict[int, int] = {}
+        for (pid, s), e in sorted(best.items(), key=lambda kv: (kv[0][1], -kv[1])):
+            if s < last_end.get(pid, -1):
+                continue
+            last_end[pid] = e
+            p = self.patterns[pid]
+            if p.kind == "id":
+                out.ids.setdefault(p.key, []).append((s, e, p))
+            elif p.kind == "unless":
+                out.unless.setdefault(p.key, []).append((s, e))
+            else:
+                out.sets.setdefault(p.key, []).append((s, e))
+        return out
+
+
+def _as_list(items: Any, where: str) -> list[str]:
+    if isinstance(items, str):
+        return [items]
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise LexiconError(f"{where}: expected a list of pattern strings")
+    return list(items)
+
+
+def _failing_index(message: str) -> int | None:
+    m = re.search(r"(?:expression|pattern)\D*(\d+)", message, re.I)
+    return int(m.group(1)) if m else None
+
+
+def _bytes_to_chars(text: str, raw: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    offsets = [0] * (len(text.encode("utf-8", "replace")) + 1)
+    b = 0
+    for ci, ch in enumerate(text):
+        n = len(ch.encode("utf-8", "replace"))
+        for k in range(n):
+            offsets[b + k] = ci
+        b += n
+    offsets[b] = len(text)
+    return [(pid, offsets[s], offsets[e]) for pid, s, e in raw]
+
+
+def builtin_documents() -> list[tuple[str, dict[str, Any]]]:
+    """The lexicon files shipped in ``heard/lexicons``, in name order."""
+    root = resources.files("heard.lexicons")
+    docs = []
+    for item in sorted(root.iterdir(), key=lambda p: p.name):
+        if item.name.endswith((".yaml", ".yml")):
+            docs.append((item.name, yaml.safe_load(item.read_text(encoding="utf-8"))))
+    return docs
+
+
+def load_documents(paths: Iterable[Path]) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for path in paths:
+        try:
+            out.append((str(path), yaml.safe_load(path.read_text(encoding="utf-8"))))
+        except yaml.YAMLError as exc:
+            raise LexiconError(f"{path}: not valid YAML: {exc}") from None
+    return out
+
+
+@lru_cache(maxsize=1)
+def builtin_lexicon() -> Lexicon:
+    """The shipped lexicons, compiled once per process."""
+    return Lexicon(builtin_documents())
+
+
+# -- generic context rules --------------------------------------------------------------
+
+def inside_quotes(text: str, start: int, sent_start: int) -> bool:
+    """True when `start` lies inside a double-quoted passage of its sentence or turn."""
+    before = text[:start].translate(_FOLD)
+    return before.count('"') % 2 == 1
+
+
+def is_question(text: str, sent: tuple[int, int]) -> bool:
+    return text[sent[0] : sent[1]].rstrip().endswith("?")
+
+
+def negated(scan: Scan, text: str, start: int, clause_start: int) -> bool:
+    """A negation cue among the few words before `start` in the same clause."""
+    cues = scan.sets.get("negation")
+    if not cues:
+        return False
+    window_start = start
+    words = 0
+    for m in reversed(list(_WORD.finditer(text, clause_start, start))):
+        window_start = m.start()
+        words += 1
+        if words >= _NEG_WINDOW_WORDS:
+            break
+    return any(window_start <= s and e <= start for s, e in cues)

@@ -1,0 +1,1 @@
+"""Importers: convert files into Conversations (formats auto-detected)."""

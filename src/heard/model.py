@@ -1,0 +1,228 @@
+"""The domain nouns of heard: Conversation, Turn, Finding, Analysis, Scorecard, Commitment.
+
+These are the interchange types of DESIGN.md. Outside tools read and write them as JSON,
+so field names here are part of the stable format: change them only with a format version.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+#: The closed list of service emotions (customer turns), DESIGN.md.
+SERVICE_EMOTIONS: tuple[str, ...] = (
+    "anger",
+    "frustration",
+    "disappointment",
+    "confusion",
+    "worry",
+    "sadness",
+    "impatience",
+    "gratitude",
+    "relief",
+    "happiness",
+    "neutral",
+)
+
+#: Largest text a single turn may carry; longer turns are cut there (and flagged in meta).
+MAX_TURN_CHARS = 20_000
+
+
+class Speaker(StrEnum):
+    customer = "customer"
+    agent = "agent"
+    system = "system"
+
+
+class Turn(BaseModel):
+    """One message or utterance in a conversation."""
+
+    model_config = ConfigDict(extra="allow")
+
+    speaker: Speaker
+    text: str
+    ts: datetime | None = None
+    agent_id: str | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _clean_text(cls, value: str) -> str:
+        # Text is kept as text: never rendered, never interpreted. Only NULs and lone
+        # surrogates (which cannot be encoded) are removed; the rest is kept verbatim.
+        if "\x00" in value:
+            value = value.replace("\x00", "")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "replace").decode("utf-8")
+        if len(value) > MAX_TURN_CHARS:
+            value = value[:MAX_TURN_CHARS]
+        return value
+
+
+class Conversation(BaseModel):
+    """An ordered list of turns between a customer and one or more agents."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    channel: str = "chat"
+    meta: dict[str, Any] = Field(default_factory=dict)
+    turns: list[Turn] = Field(default_factory=list)
+
+    @classmethod
+    def from_text(cls, text: str, id: str = "text-1") -> Conversation:
+        """A conversation from a plain transcript, or one customer message if it has none."""
+        from heard.importers.transcript import parse_transcript
+
+        turns = parse_transcript(text)
+        if not turns:
+            turns = [Turn(speaker=Speaker.customer, text=text)]
+        return cls(id=id, channel="text", turns=turns)
+
+
+class Finding(BaseModel):
+    """One piece of evidence: a catalog id seen at a place in a turn."""
+
+    id: str
+    turn: int
+    span: tuple[int, int]
+    text: str
+    confidence: float = Field(ge=0.0, le=1.0)
+    detector: str
+    explanation: str
+
+    def out(self) -> dict[str, Any]:
+        """The DESIGN.md per-turn form (the turn index is implied by its place)."""
+        return {
+            "id": self.id,
+            "span": [self.span[0], self.span[1]],
+            "text": self.text,
+            "confidence": round(self.confidence, 3),
+            "detector": self.detector,
+            "explanation": self.explanation,
+        }
+
+
+class TurnAnalysis(BaseModel):
+    i: int
+    speaker: Speaker
+    findings: list[Finding] = Field(default_factory=list)
+    emotions: dict[str, float] = Field(default_factory=dict)
+    energy: int | None = None
+
+
+StepStatus = Literal["met", "missed", "not_applicable", "not_observable"]
+
+
+class StepResult(BaseModel):
+    id: str
+    name: str
+    status: StepStatus
+    weight: float = 1.0
+    evidence: list[Finding] = Field(default_factory=list)
+    breaks: list[Finding] = Field(default_factory=list)
+    note: str = ""
+
+
+class Scorecard(BaseModel):
+    playbook: str
+    framework: str | None = None
+    score: float | None = None
+    steps: list[StepResult] = Field(default_factory=list)
+
+
+class Risk(BaseModel):
+    one_star: float = Field(ge=0.0, le=1.0)
+    level: Literal["low", "medium", "high"] = "low"
+    reasons: list[str] = Field(default_factory=list)
+
+
+class Commitment(BaseModel):
+    turn: int
+    what: str
+    owner: str = "agent"
+    due: datetime | None = None
+    kind: Literal["commit", "vague", "handoff"] = "commit"
+    status: Literal["open", "done", "overdue"] = "open"
+    finding: str = "T.commit"
+
+
+class Analysis(BaseModel):
+    """Everything heard found in one conversation."""
+
+    id: str
+    conversation: Conversation
+    turns: list[TurnAnalysis]
+    scorecards: dict[str, Scorecard] = Field(default_factory=dict)
+    risk: Risk | None = None
+    commitments: list[Commitment] = Field(default_factory=list)
+    tiers: list[str] = Field(default_factory=lambda: ["lexical"])
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for t in self.turns for f in t.findings]
+
+    def ids(self) -> set[str]:
+        return {f.id for t in self.turns for f in t.findings}
+
+    def out(self) -> dict[str, Any]:
+        """The stable `heard analyze --format jsonl` line (DESIGN.md)."""
+        return {
+            "id": self.id,
+            "tiers": self.tiers,
+            "turns": [
+                {
+                    "i": t.i,
+                    "speaker": t.speaker.value,
+                    "findings": [f.out() for f in t.findings],
+                    "emotions": {k: round(v, 3) for k, v in t.emotions.items()},
+                    "energy": t.energy,
+                }
+                for t in self.turns
+            ],
+            "scorecards": {
+                name: {
+                    "score": None if sc.score is None else round(sc.score, 3),
+                    "framework": sc.framework,
+                    "steps": [
+                        {
+                            "id": s.id,
+                            "name": s.name,
+                            "status": s.status,
+                            "weight": s.weight,
+                            "evidence": [
+                                {"turn": f.turn, "id": f.id, "text": f.text} for f in s.evidence
+                            ],
+                            "breaks": [
+                                {"turn": f.turn, "id": f.id, "text": f.text} for f in s.breaks
+                            ],
+                            "note": s.note,
+                        }
+                        for s in sc.steps
+                    ],
+                }
+                for name, sc in self.scorecards.items()
+            },
+            "risk": None
+            if self.risk is None
+            else {
+                "one_star": round(self.risk.one_star, 3),
+                "level": self.risk.level,
+                "reasons": self.risk.reasons,
+            },
+            "commitments": [
+                {
+                    "turn": c.turn,
+                    "what": c.what,
+                    "owner": c.owner,
+                    "due": c.due.isoformat() if c.due else None,
+                    "kind": c.kind,
+                    "status": c.status,
+                }
+                for c in self.commitments
+            ],
+        }

@@ -1,0 +1,1 @@
+"""Scoring: playbooks (rubrics as data), scorecards and the one-star risk score."""
