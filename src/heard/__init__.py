@@ -34,7 +34,9 @@ from heard.scoring.playbook import Playbook
 __version__ = "0.1.0"
 
 
-def load(path: str | Path, *, format: str | None = None, strict: bool = False) -> Iterator[Conversation]:
+def load(
+    path: str | Path, *, format: str | None = None, strict: bool = False
+) -> Iterator[Conversation]:
     """Read conversations from a file, detecting its format (see `heard.importers`)."""
     from heard.importers import read
 

@@ -32,9 +32,7 @@ class RowError(InputError):
 
     code = "E002"
 
-    def __init__(
-        self, message: str, *, source: str, line: int, field: str | None = None
-    ) -> None:
+    def __init__(self, message: str, *, source: str, line: int, field: str | None = None) -> None:
         self.source = source
         self.line = line
         self.field = field

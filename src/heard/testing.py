@@ -52,7 +52,11 @@ def findings(
 
 
 def assert_finds(
-    id: str, turns: Sequence[TurnSpec] | str, *, turn: int = -1, text: str | None = None,
+    id: str,
+    turns: Sequence[TurnSpec] | str,
+    *,
+    turn: int = -1,
+    text: str | None = None,
     detectors: Sequence[Detector] | None = None,
 ) -> Finding:
     """Assert that `id` is found in the given turn (and, if given, that its span holds `text`)."""
@@ -67,7 +71,10 @@ def assert_finds(
 
 
 def assert_not_finds(
-    id: str, turns: Sequence[TurnSpec] | str, *, turn: int = -1,
+    id: str,
+    turns: Sequence[TurnSpec] | str,
+    *,
+    turn: int = -1,
     detectors: Sequence[Detector] | None = None,
 ) -> None:
     for f in findings(turns, turn=turn, detectors=detectors):

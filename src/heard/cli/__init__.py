@@ -1,22 +1,32 @@
-"""heard's command line: a thin layer over the library (exit codes: see `heard --help`).
+"""heard's command line: a thin layer over the library.
 
-Exit codes: 0 success; 1 findings/validation failed (e.g. `playbook check`); 2 usage or
-input error; 3 a required extra or model is missing.
+Exit codes: 0 success; 1 a check failed (e.g. `heard playbook check` found problems);
+2 bad usage or unreadable input; 3 a required extra or model is missing.
 """
 
 from __future__ import annotations
 
-from heard.cli import commands_core as _core  # noqa: F401  (registers commands)
+import importlib
+
 from heard.cli.app import app
 
-try:  # the semantic tier's commands; they explain themselves when the extra is missing
-    from heard.cli import commands_semantic as _semantic  # noqa: F401
-except ImportError:  # pragma: no cover - module not written yet
-    pass
-try:
-    from heard.cli import commands_service as _service  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
+#: Command modules; each attaches its commands to `app` when imported. Modules of
+#: optional layers import their heavy dependencies lazily, inside the commands.
+COMMAND_MODULES = (
+    "heard.cli.commands_core",
+    "heard.cli.commands_playbook",
+    "heard.cli.commands_semantic",
+    "heard.cli.commands_eval",
+    "heard.cli.commands_service",
+    "heard.cli.commands_coach",
+)
+
+for _name in COMMAND_MODULES:
+    try:
+        importlib.import_module(_name)
+    except ModuleNotFoundError as _exc:  # a layer not present in this build
+        if _exc.name != _name:
+            raise
 
 
 def main() -> None:

@@ -11,5 +11,7 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-train_app = typer.Typer(help="Train the learned tier's heads from local data.", no_args_is_help=True)
+train_app = typer.Typer(
+    help="Train the learned tier's heads from local data.", no_args_is_help=True
+)
 app.add_typer(train_app, name="train")

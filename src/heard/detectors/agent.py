@@ -1,4 +1,4 @@
-"""Agent-side context rules and detectors (T.*, X.*)."""
+"""Agent-side context rules and detectors (T.*)."""
 
 from __future__ import annotations
 

@@ -104,7 +104,10 @@ class LexiconDetector(BaseDetector):
                 if kept is not None:
                     doc.add(
                         self.finding(
-                            self.id, turn, (kept.start, kept.end), kept.explanation,
+                            self.id,
+                            turn,
+                            (kept.start, kept.end),
+                            kept.explanation,
                             kept.confidence,
                         )
                     )

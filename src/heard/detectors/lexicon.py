@@ -47,6 +47,7 @@ import yaml
 from heard.errors import LexiconError
 from heard.model import Speaker
 
+_hs: Any
 try:  # Hyperscan is the fast path; Python's re is the portable fallback.
     import hyperscan as _hs
 except ImportError:  # pragma: no cover - exercised only where the wheel is unavailable
@@ -129,8 +130,15 @@ class Lexicon:
             if not isinstance(spec, dict):
                 raise LexiconError(f"{where}: expected a mapping")
             unknown = set(spec) - {
-                "speakers", "explanation", "confidence", "negation", "quotes", "mood",
-                "patterns", "unless", "notes",
+                "speakers",
+                "explanation",
+                "confidence",
+                "negation",
+                "quotes",
+                "mood",
+                "patterns",
+                "unless",
+                "notes",
             }
             if unknown:
                 raise LexiconError(f"{where}: unknown keys {sorted(unknown)}")
@@ -170,8 +178,13 @@ class Lexicon:
                 self._pattern("unless", id, src, 1.0, "", f"{where}.unless")
 
     def _pattern(
-        self, kind: Literal["id", "unless", "set"], key: str, src: str, conf: float,
-        explanation: str, origin: str,
+        self,
+        kind: Literal["id", "unless", "set"],
+        key: str,
+        src: str,
+        conf: float,
+        explanation: str,
+        origin: str,
     ) -> None:
         try:
             re.compile(src)
@@ -182,9 +195,7 @@ class Lexicon:
                 f"{origin}: pattern {src!r} uses a look-around",
                 hint="use an 'unless' veto pattern or a negation rule instead",
             )
-        self.patterns.append(
-            Pattern(len(self.patterns), kind, key, src, conf, explanation, origin)
-        )
+        self.patterns.append(Pattern(len(self.patterns), kind, key, src, conf, explanation, origin))
 
     def _compile(self) -> None:
         self._db: Any = None
@@ -312,6 +323,7 @@ def builtin_lexicon() -> Lexicon:
 
 # -- generic context rules --------------------------------------------------------------
 
+
 def inside_quotes(text: str, start: int, sent_start: int) -> bool:
     """True when `start` lies inside a double-quoted passage of its sentence or turn."""
     before = text[:start].translate(_FOLD)
@@ -328,10 +340,8 @@ def negated(scan: Scan, text: str, start: int, clause_start: int) -> bool:
     if not cues:
         return False
     window_start = start
-    words = 0
-    for m in reversed(list(_WORD.finditer(text, clause_start, start))):
+    for words, m in enumerate(reversed(list(_WORD.finditer(text, clause_start, start))), 1):
         window_start = m.start()
-        words += 1
         if words >= _NEG_WINDOW_WORDS:
             break
     return any(window_start <= s and e <= start for s, e in cues)

@@ -11,10 +11,15 @@ def builtin(*, fast: bool = False) -> list[Detector]:
     The semantic tier is used only when the `heard[models]` extra and its weights are
     installed; otherwise the lexical tier runs alone (the analysis says which tiers ran).
     """
-    from heard.detectors import agent, customer
+    from heard.detectors import agent, antipatterns, customer
     from heard.detectors.lexical import lexicon_detectors
 
-    out: list[Detector] = [*lexicon_detectors(), *customer.detectors(), *agent.detectors()]
+    out: list[Detector] = [
+        *lexicon_detectors(),
+        *customer.detectors(),
+        *agent.detectors(),
+        *antipatterns.detectors(),
+    ]
     if not fast:
         try:
             from heard.semantic.detectors import semantic_detectors
