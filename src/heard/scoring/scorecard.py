@@ -1,10 +1,203 @@
-"""Scorecards: a playbook's rubric applied to one analysis."""
+"""Scorecards: a playbook's rubric applied to one analysis.
+
+Each step gets one status, with the findings behind it and a note in plain words:
+
+- ``not_observable``: the step is marked ``observable: false`` (body language), or it is
+  judged from reply times and the conversation has no timestamps. Never scored.
+- ``not_applicable``: its ``applies_when`` condition does not hold (decided by customer
+  signals), or there is no agent reply to judge. Never scored.
+- ``missed``: a ``broken_by`` id occurs in an agent turn (a break outweighs any evidence),
+  or no ``satisfied_by`` id does (in time, when ``within_agent_turns`` is set), or a reply
+  came later than ``reply_within_seconds``.
+- ``met``: otherwise. A step with only ``broken_by`` ids is met when none of them occurs.
+
+The score is the weighted share of met steps among the met and missed ones, or None when
+no step could be judged. Steps read **agent** findings only; customer signals only decide
+whether a step applies. So a customer who stays angry cannot lower the agent's score
+(METHOD.md: score the agent's half only).
+"""
 
 from __future__ import annotations
 
-from heard.model import Analysis, Scorecard
-from heard.scoring.playbook import Playbook
+from collections.abc import Sequence
+from datetime import datetime
+from functools import lru_cache
+
+from heard.model import Analysis, Finding, Scorecard, Speaker, StepResult, TurnAnalysis
+from heard.scoring.conditions import Condition, evaluate, parse_condition
+from heard.scoring.playbook import Playbook, Step
+
+_QUOTE = 60
+
+
+@lru_cache(maxsize=256)
+def _condition(value: str | tuple[str, ...]) -> Condition:
+    return parse_condition(value if isinstance(value, str) else list(value))
+
+
+def _quote(f: Finding) -> str:
+    text = " ".join(f.text.split())
+    if len(text) > _QUOTE:
+        text = text[: _QUOTE - 1] + "…"
+    return f'{f.id} in turn {f.turn} ("{text}")'
+
+
+def _list(ids: Sequence[str]) -> str:
+    if len(ids) <= 1:
+        return "".join(ids)
+    return ", ".join(ids[:-1]) + " or " + ids[-1]
+
+
+def _plural(n: int, word: str) -> str:
+    if n == 1:
+        return f"{n} {word}"
+    return f"{n} {word[:-1]}ies" if word.endswith("y") else f"{n} {word}s"
+
+
+def _duration(seconds: float) -> str:
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        m, r = divmod(s, 60)
+        return f"{m}m{r:02d}s" if r else f"{m}m"
+    h, r = divmod(s, 3600)
+    return f"{h}h{r // 60:02d}m" if r // 60 else f"{h}h"
+
+
+def _agent_findings(agent_turns: Sequence[TurnAnalysis], ids: Sequence[str]) -> list[Finding]:
+    wanted = set(ids)
+    found = [f for t in agent_turns for f in t.findings if f.id in wanted]
+    return sorted(found, key=lambda f: (f.turn, f.span[0], f.id))
+
+
+def _result(step: Step, status: str, note: str, **kw: list[Finding]) -> StepResult:
+    return StepResult.model_validate(
+        {"id": step.id, "name": step.name, "status": status, "weight": step.weight, "note": note}
+        | kw
+    )
+
+
+def _timing(step: Step, analysis: Analysis, why: str) -> StepResult:
+    """Judge reply times: each agent reply against the first customer message it answers."""
+    assert step.reply_within_seconds is not None
+    limit = step.reply_within_seconds
+    stamps: dict[int, datetime | None] = {
+        i: t.ts for i, t in enumerate(analysis.conversation.turns)
+    }
+    waits: list[tuple[int, datetime | None, int, datetime | None]] = []
+    waiting: tuple[int, datetime | None] | None = None
+    for t in analysis.turns:
+        ts = stamps.get(t.i)
+        if t.speaker == Speaker.customer:
+            if waiting is None:
+                waiting = (t.i, ts)
+            elif waiting[1] is None and ts is not None:
+                waiting = (waiting[0], ts)
+        elif t.speaker == Speaker.agent and waiting is not None:
+            waits.append((waiting[0], waiting[1], t.i, ts))
+            waiting = None
+    if not waits:
+        return _result(step, "not_applicable", "the agent never replied to a customer message")
+    timed = [
+        (c, a, (a_ts - c_ts).total_seconds())
+        for c, c_ts, a, a_ts in waits
+        if c_ts is not None and a_ts is not None
+    ]
+    if not timed:
+        return _result(
+            step,
+            "not_observable",
+            "no reply timestamps in this conversation, so timely attention cannot be judged "
+            "from the text; heard gives no score rather than guess",
+        )
+    partial = (
+        f" ({len(timed)} of {_plural(len(waits), 'reply')} had timestamps)"
+        if len(timed) < len(waits)
+        else ""
+    )
+    slow = [(c, a, s) for c, a, s in timed if s > limit]
+    if slow:
+        worst = ", ".join(f"turn {a} came {_duration(s)} after turn {c}" for c, a, s in slow[:3])
+        more = f" and {len(slow) - 3} more" if len(slow) > 3 else ""
+        return _result(
+            step,
+            "missed",
+            f"{_plural(len(slow), 'reply')} slower than {_duration(limit)}: {worst}{more}"
+            f"{partial}{why}",
+        )
+    slowest = max(s for _, _, s in timed)
+    return _result(
+        step,
+        "met",
+        f"all {_plural(len(timed), 'timed reply')} within {_duration(limit)} "
+        f"(slowest {_duration(slowest)}){partial}{why}",
+    )
+
+
+def judge_step(step: Step, analysis: Analysis) -> StepResult:
+    """The status of one step in one analysis, with evidence and a note saying why."""
+    if not step.observable:
+        return _result(step, "not_observable", step.note or "text cannot show this step")
+    agent_turns = [t for t in analysis.turns if t.speaker == Speaker.agent]
+    if not agent_turns:
+        return _result(step, "not_applicable", "no agent reply yet, so nothing of theirs to judge")
+    raw = step.applies_when
+    condition = _condition(raw if isinstance(raw, str) else tuple(raw))
+    applicability = evaluate(condition, analysis.turns, step.ids())
+    if not applicability.applies:
+        return _result(
+            step,
+            "not_applicable",
+            f"does not apply ({condition.source}): {'; '.join(applicability.because)}",
+        )
+    why = "" if condition.always else f"; it applies because of {', '.join(applicability.because)}"
+    if step.reply_within_seconds is not None:
+        return _timing(step, analysis, why)
+
+    evidence = _agent_findings(agent_turns, step.satisfied_by)
+    breaks = _agent_findings(agent_turns, step.broken_by)
+    late: list[Finding] = []
+    if step.within_agent_turns is not None:
+        allowed = {t.i for t in agent_turns[: step.within_agent_turns]}
+        late = [f for f in evidence if f.turn not in allowed]
+        evidence = [f for f in evidence if f.turn in allowed]
+    replies = _plural(len(agent_turns), "agent reply")
+
+    if breaks:
+        note = "broken by " + ", ".join(_quote(f) for f in breaks[:3])
+        if len(breaks) > 3:
+            note += f" and {len(breaks) - 3} more"
+        if evidence:
+            note += f", despite {_quote(evidence[0])}"
+        return _result(step, "missed", note + why, evidence=evidence, breaks=breaks)
+    if not step.satisfied_by:
+        return _result(step, "met", f"no {_list(step.broken_by)} in {replies}{why}")
+    if evidence:
+        note = _quote(evidence[0])
+        others = [f"{f.id} in turn {f.turn}" for f in evidence[1:4]]
+        if others:
+            note += "; also " + ", ".join(others)
+            if len(evidence) > 4:
+                note += f" and {len(evidence) - 4} more"
+        return _result(step, "met", note + why, evidence=evidence)
+    if late:
+        first = late[0]
+        position = [t.i for t in agent_turns].index(first.turn) + 1
+        return _result(
+            step,
+            "missed",
+            f"{first.id} first came in agent reply {position} (turn {first.turn}); this step "
+            f"asks for it within the first {_plural(step.within_agent_turns or 0, 'reply')}"
+            f"{why}",
+        )
+    return _result(step, "missed", f"no {_list(step.satisfied_by)} in {replies}{why}")
 
 
 def score(analysis: Analysis, playbook: Playbook) -> Scorecard:
-    return Scorecard(playbook=playbook.name, framework=playbook.framework)
+    """Apply `playbook` to `analysis`: a status per step and the weighted share met."""
+    steps = [judge_step(s, analysis) for s in playbook.steps]
+    judged = [s for s in steps if s.status in ("met", "missed")]
+    total = sum(s.weight for s in judged)
+    value = sum(s.weight for s in judged if s.status == "met") / total if total > 0 else None
+    return Scorecard(playbook=playbook.name, framework=playbook.framework, score=value, steps=steps)
