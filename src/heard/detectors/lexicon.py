@@ -1,8 +1,11 @@
 """Lexicons: pattern sets kept as data (YAML), compiled once into one multi-pattern engine.
 
-Every pattern of every lexicon file goes into a single Hyperscan database (or, where
-Hyperscan is not installed, a list of Python regexes with the same semantics), scanned
-once per turn. Generic context rules are then applied to each hit, as the lexicon entry
+Every pattern of every lexicon file goes into a single Hyperscan database, scanned once
+per turn as a prefilter: it says which few patterns can match, and only those run as
+Python regexes to find the exact spans. Without Hyperscan every regex runs (same results,
+slower). The compiled database is cached on disk (see `cache_dir`).
+
+Generic context rules are then applied to each hit, as the lexicon entry
 asks:
 
 - ``negation``: a negation cue ("not", "never", "won't" ...) in the few words before the
@@ -34,11 +37,17 @@ Lexicon file format (see ``heard/lexicons/*.yaml``)::
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
 import re
+import threading
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
@@ -58,6 +67,7 @@ Mood = Literal["any", "statement", "question"]
 #: Characters folded before scanning (same length, so spans stay valid).
 _FOLD = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"'})
 _NEG_WINDOW_WORDS = 4
+_NEG_WINDOW_CHARS = 120  # the few words before a hit lie within this many characters
 _WORD = re.compile(r"[\w']+")
 
 
@@ -198,55 +208,54 @@ class Lexicon:
         self.patterns.append(Pattern(len(self.patterns), kind, key, src, conf, explanation, origin))
 
     def _compile(self) -> None:
+        # Python regexes give the exact spans (and are the whole engine without
+        # Hyperscan); Hyperscan, when present, is a prefilter telling which few
+        # patterns can match a text at all, so only those regexes run.
+        self._regexes: list[re.Pattern[str]] = [re.compile(p.source, re.I) for p in self.patterns]
         self._db: Any = None
-        self._regexes: list[re.Pattern[str]] = []
+        self._local = threading.local()
         if _hs is not None:
-            db = _hs.Database()
-            flags = _hs.HS_FLAG_CASELESS | _hs.HS_FLAG_SOM_LEFTMOST | _hs.HS_FLAG_UTF8
-            try:
-                db.compile(
-                    expressions=[p.source.encode("utf-8") for p in self.patterns],
-                    ids=[p.index for p in self.patterns],
-                    elements=len(self.patterns),
-                    flags=[flags] * len(self.patterns),
-                )
-            except Exception as exc:  # hyperscan.error names the failing pattern's id
-                bad = _failing_index(str(exc))
-                where = self.patterns[bad].origin if bad is not None else "a lexicon"
-                raise LexiconError(f"{where}: Hyperscan could not compile: {exc}") from None
-            self._db = db
-            self._scratch = _hs.Scratch(db)
-        else:
-            self._regexes = [re.compile(p.source, re.I) for p in self.patterns]
+            self._db = _hyperscan_database(self.patterns)
 
     @property
     def engine(self) -> str:
         return "hyperscan" if self._db is not None else "re"
 
+    def _scratch(self) -> Any:
+        # Hyperscan scratch space is per thread (the API server scans from worker threads).
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = _hs.Scratch(self._db)
+            self._local.scratch = scratch
+        return scratch
+
     # -- scanning ------------------------------------------------------------------
+    def candidates(self, folded: str) -> list[int]:
+        """Indexes of the patterns that may match `folded` (all of them without Hyperscan)."""
+        if self._db is None:
+            return list(range(len(self.patterns)))
+        ids: list[int] = []
+        self._db.scan(
+            folded.encode("utf-8", "replace"),
+            match_event_handler=lambda pid, s, e, f, c: ids.append(pid),
+            scratch=self._scratch(),
+        )
+        return ids
+
     def scan(self, text: str) -> Scan:
         """Every match of every pattern in `text`, as character spans."""
         folded = text.translate(_FOLD)
         raw: list[tuple[int, int, int]] = []
-        if self._db is not None:
-            data = folded.encode("utf-8", "replace")
-
-            def on_match(pid: int, start: int, end: int, flags: int, ctx: object) -> None:
-                raw.append((pid, start, end))
-
-            self._db.scan(data, match_event_handler=on_match, scratch=self._scratch)
-            if raw and len(data) != len(folded):
-                raw = _bytes_to_chars(folded, raw)
-        else:
-            for rx, p in zip(self._regexes, self.patterns, strict=True):
-                for m in rx.finditer(folded):
-                    if m.end() > m.start():
-                        raw.append((p.index, m.start(), m.end()))
+        regexes = self._regexes
+        for pid in self.candidates(folded):
+            for m in regexes[pid].finditer(folded):
+                if m.end() > m.start():
+                    raw.append((pid, m.start(), m.end()))
         return self._collect(raw)
 
     def _collect(self, raw: list[tuple[int, int, int]]) -> Scan:
-        # Hyperscan reports every end offset; keep the longest match per (pattern, start)
-        # and drop later matches of the same pattern that overlap a kept one.
+        # Keep the longest match per (pattern, start) and drop later matches of the same
+        # pattern that overlap a kept one.
         best: dict[tuple[int, int], int] = {}
         for pid, s, e in raw:
             if e <= s:
@@ -283,16 +292,56 @@ def _failing_index(message: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _bytes_to_chars(text: str, raw: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
-    offsets = [0] * (len(text.encode("utf-8", "replace")) + 1)
-    b = 0
-    for ci, ch in enumerate(text):
-        n = len(ch.encode("utf-8", "replace"))
-        for k in range(n):
-            offsets[b + k] = ci
-        b += n
-    offsets[b] = len(text)
-    return [(pid, offsets[s], offsets[e]) for pid, s, e in raw]
+#: Hyperscan flags: caseless, one report per pattern per scan, prefilter semantics (a
+#: superset of the regex's matches; Python's re then finds the exact spans).
+def _hs_flags() -> int:
+    return int(_hs.HS_FLAG_CASELESS | _hs.HS_FLAG_SINGLEMATCH | _hs.HS_FLAG_PREFILTER)
+
+
+def cache_dir() -> Path:
+    """Where compiled pattern databases are cached (HEARD_CACHE_DIR overrides)."""
+    env = os.environ.get("HEARD_CACHE_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("heard"))
+
+
+def _hyperscan_database(patterns: Sequence[Pattern]) -> Any:
+    """Compile (or load from the on-disk cache) one Hyperscan database of all patterns.
+
+    Compiling some thousand patterns takes seconds, so the serialised database is cached,
+    keyed by the patterns, the flags and the Hyperscan version; a damaged or unwritable
+    cache only costs a recompile.
+    """
+    flags = _hs_flags()
+    key = hashlib.sha256()
+    key.update(f"{getattr(_hs, '__version__', '?')}|{flags}|".encode())
+    for p in patterns:
+        key.update(p.source.encode("utf-8") + b"\x00")
+    path = cache_dir() / f"lexicon-{key.hexdigest()[:24]}.hsdb"
+    with contextlib.suppress(Exception):
+        if path.is_file():
+            return _hs.loadb(path.read_bytes(), _hs.HS_MODE_BLOCK)
+    db = _hs.Database()
+    try:
+        db.compile(
+            expressions=[p.source.encode("utf-8") for p in patterns],
+            ids=[p.index for p in patterns],
+            elements=len(patterns),
+            flags=[flags] * len(patterns),
+        )
+    except Exception as exc:  # hyperscan.error names the failing expression's index
+        bad = _failing_index(str(exc))
+        where = patterns[bad].origin if bad is not None and bad < len(patterns) else "a lexicon"
+        raise LexiconError(f"{where}: Hyperscan could not compile: {exc}") from None
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_bytes(_hs.dumpb(db))
+        os.replace(tmp, path)
+    return db
 
 
 def builtin_documents() -> list[tuple[str, dict[str, Any]]]:
@@ -326,8 +375,9 @@ def builtin_lexicon() -> Lexicon:
 
 def inside_quotes(text: str, start: int, sent_start: int) -> bool:
     """True when `start` lies inside a double-quoted passage of its sentence or turn."""
-    before = text[:start].translate(_FOLD)
-    return before.count('"') % 2 == 1
+    # counted in place (no folded copy of the prefix): cheap for every hit of a long turn
+    quotes = text.count('"', 0, start) + text.count("\u201c", 0, start)
+    return (quotes + text.count("\u201d", 0, start)) % 2 == 1
 
 
 def is_question(text: str, sent: tuple[int, int]) -> bool:
@@ -340,8 +390,15 @@ def negated(scan: Scan, text: str, start: int, clause_start: int) -> bool:
     if not cues:
         return False
     window_start = start
-    for words, m in enumerate(reversed(list(_WORD.finditer(text, clause_start, start))), 1):
+    lo = max(clause_start, start - _NEG_WINDOW_CHARS)  # in a long clause only its end matters
+    for words, m in enumerate(reversed(list(_WORD.finditer(text, lo, start))), 1):
         window_start = m.start()
         if words >= _NEG_WINDOW_WORDS:
             break
-    return any(window_start <= s and e <= start for s, e in cues)
+    # cues are sorted by start: bisect to the window instead of testing every cue
+    for s, e in islice(cues, bisect_left(cues, (window_start, -1)), None):
+        if s >= start:
+            return False
+        if e <= start:
+            return True
+    return False
