@@ -9,6 +9,7 @@ detectors by those declarations and refuses configurations it cannot satisfy.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
@@ -39,6 +40,8 @@ class TurnState:
     scan: Scan | None = None
     _lower: str | None = None
     _sentences: list[tuple[int, int]] | None = None
+    _sentence_starts: list[int] | None = None
+    _clause_breaks: list[tuple[int, int]] | None = None
 
     @property
     def lower(self) -> str:
@@ -61,18 +64,24 @@ class TurnState:
         return self._sentences
 
     def sentence_at(self, pos: int) -> tuple[int, int]:
-        for s, e in self.sentences():
-            if s <= pos < e:
-                return s, e
+        # bisect, not a scan: a long turn with many hits must not cost hits x sentences
+        spans = self.sentences()
+        if self._sentence_starts is None:
+            self._sentence_starts = [s for s, _ in spans]
+        k = bisect_right(self._sentence_starts, pos) - 1
+        if k >= 0 and spans[k][0] <= pos < spans[k][1]:
+            return spans[k]
         return 0, len(self.text)
 
     def clause_start(self, pos: int) -> int:
         """Start of the clause holding `pos` (after the last comma, 'but', dash ...)."""
         s, _ = self.sentence_at(pos)
-        start = s
-        for m in _CLAUSE_BREAK.finditer(self.text, s, pos):
-            start = m.end()
-        return start
+        if self._clause_breaks is None:  # found once per turn, then bisected per hit
+            self._clause_breaks = [m.span() for m in _CLAUSE_BREAK.finditer(self.text)]
+        k = bisect_right(self._clause_breaks, pos, key=lambda b: b[1]) - 1
+        if k >= 0 and self._clause_breaks[k][0] >= s:
+            return self._clause_breaks[k][1]
+        return s
 
     def has(self, id: str) -> bool:
         return any(f.id == id for f in self.findings)
@@ -128,11 +137,18 @@ class Doc:
 class Detector(Protocol):
     """What the pipeline needs of a detector (built-in and third-party alike)."""
 
-    name: str
-    version: int
-    speakers: frozenset[Speaker]
-    requires: tuple[str, ...]
-    produces: tuple[str, ...]
+    # Read-only properties, so that class attributes (BaseDetector subclasses) and instance
+    # attributes (LexiconDetector) both satisfy the protocol.
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def speakers(self) -> frozenset[Speaker]: ...
+    @property
+    def requires(self) -> tuple[str, ...]: ...
+    @property
+    def produces(self) -> tuple[str, ...]: ...
 
     def detect(self, doc: Doc) -> None:
         """Read `doc` and add findings (or emotions/energy) to its turns."""
