@@ -295,7 +295,11 @@ def _failing_index(message: str) -> int | None:
 #: Hyperscan flags: caseless, one report per pattern per scan, prefilter semantics (a
 #: superset of the regex's matches; Python's re then finds the exact spans).
 def _hs_flags() -> int:
-    return int(_hs.HS_FLAG_CASELESS | _hs.HS_FLAG_SINGLEMATCH | _hs.HS_FLAG_PREFILTER)
+    # UTF8: a non-ASCII character (in a class such as [£€] or matched by '.') is one
+    # character, as for Python's re; without it the prefilter would miss such matches.
+    return int(
+        _hs.HS_FLAG_CASELESS | _hs.HS_FLAG_SINGLEMATCH | _hs.HS_FLAG_PREFILTER | _hs.HS_FLAG_UTF8
+    )
 
 
 def cache_dir() -> Path:
