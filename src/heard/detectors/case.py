@@ -15,6 +15,11 @@ Stable API (the X.canned and T.personal detectors rely on it):
   Empty for customer turns and for turns that use none.
 - ``specifics_in(doc, turn) -> list[Specific]``: the same echoes with their kind and the
   normalised key, for detectors that weigh them (a model number counts more than a word).
+- ``particulars_in(doc, turn) -> list[Specific]``: numbers and days in an agent turn,
+  particulars of a case whether or not the customer said them ("gate B12", "140 points",
+  "by Friday"), sign-offs and part markers ("1/2") left out.
+- ``addressed_names(doc) -> frozenset[str]``: the names the agent calls the customer by
+  ("Hi Sam", "thanks, Sam."), which are never case details.
 
 What counts as a specific:
 
@@ -26,14 +31,17 @@ What counts as a specific:
 - ``word``: any other content word (not a stop word, not a stock support word such as
   "order", "help", "issue"), compared by a light stem ("reinstalled" ~ "reinstalling").
 
-Addressing the customer by name is not a specific: a token right after a greeting ("Hi
-Sam", "thanks, Sam") is skipped, and @handles and links are ignored on both sides.
+Addressing the customer by name is not a specific: a name the agent greets or addresses
+the customer with ("Hi Sam", "thanks, Sam.") is skipped in every agent turn, words of the
+conversation's @handles (the company's name) are not specifics, and @handles and links are
+ignored on both sides.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from heard.detectors.base import Doc, TurnState
@@ -43,11 +51,26 @@ SpecificKind = Literal["number", "date", "name", "word"]
 
 #: The key under which the details are cached in ``Doc.cache``.
 CACHE_KEY = "case.details"
+#: The key of the per-turn cache of echoes (turn index -> tuple of Specific).
+USED_KEY = "case.used"
 
-# One token regex for both sides: @handles and links are matched (so they can be skipped)
-# rather than split into words.
-_TOKEN = re.compile(
-    r"https?://\S+|www\.\S+|[@#][\w.]+|[$£€]?\d[\w.,:/-]*\w|[$£€]?\d|[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]"
+# The extraction works on whole texts with C-level regex calls (findall, sub) and touches
+# only the few distinct content words in Python: it runs on every turn of every analysed
+# conversation, so it has to cost microseconds.
+#
+# Links and @handles are blanked out first (same length, so offsets stay valid).
+_SKIP = re.compile(r"https?://\S+|www\.\S+|[@#][\w.]+")
+# Words (lower-cased text), numbers (a token that starts with a digit: "08:15", "40",
+# "3-5"), and letter-digit tokens ("ps4", "g16", "v1.0") found from their first digit.
+_WORD = re.compile(r"[a-z][a-z'\u2019-]*[a-z]")
+_NUMBER = re.compile(r"\d[\w.,:/-]*\w|\d")
+_CAPITAL = re.compile(r"[A-Z][A-Za-z'\u2019-]*")
+_DAY = re.compile(r"\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b")
+_HANDLE = re.compile(r"@(\w{3,})")
+# "Hi Sam", "thanks Sam", "..., Sam." / "..., Sam!" / "..., Sam" at the end.
+_ADDRESSED = re.compile(
+    r"\b(?:hi|hello|hey|dear|thanks|thank you|thx|ty|sorry|morning|afternoon|evening),?\s+"
+    r"([A-Z][a-z]+)\b|,\s*([A-Z][a-z]+)\s*(?:[.!?,]|$)"
 )
 _NUM_STRIP = re.compile(r"[^0-9a-z]")
 
@@ -105,6 +128,7 @@ _STOP = _words(
     understand understood appreciate patience assist assistance assisting concern
     concerns experience experiences feedback reach reaching reached send sent company
     app website site online store please kindly via regards cheers
+    item items product products stuff hope thing way
     """
 )
 
@@ -124,11 +148,14 @@ class CaseDetails:
     """The specifics of one conversation, keyed by normalised form.
 
     `first_turn` maps a key to the index of the first customer turn that stated it (an
-    agent can only echo what was said before), `kinds` maps it to its kind.
+    agent can only echo what was said before), `kinds` maps it to its kind. Words that
+    are part of an @handle ("Acme" in "@AcmeHelp") are the company's name, not the case's.
     """
 
     first_turn: dict[str, int] = field(default_factory=dict)
     kinds: dict[str, SpecificKind] = field(default_factory=dict)
+    #: the conversation's @handles, lower-cased and space-separated (company names)
+    company: str = ""
 
     def known_before(self, key: str, turn: int) -> SpecificKind | None:
         first = self.first_turn.get(key)
@@ -140,9 +167,12 @@ class CaseDetails:
         return len(self.first_turn)
 
 
+@lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A light, fast stem so that inflections of one word meet ("tried" ~ "trying")."""
-    w = word.lower().replace("\u2019", "'")
+    w = word.lower()
+    if "\u2019" in w:
+        w = w.replace("\u2019", "'")
     if w.endswith("'s"):
         w = w[:-2]
     n = len(w)
@@ -170,46 +200,60 @@ def _undouble(w: str) -> str:
     return w
 
 
-def _classify(token: str, at_sentence_start: bool) -> tuple[str, SpecificKind] | None:
-    """The key and kind of a customer token, or None when it is not a specific."""
-    first = token[0]
-    if first in "@#" or token.startswith(("http://", "https://", "www.")):
-        return None
-    if any(c.isdigit() for c in token):
-        key = _NUM_STRIP.sub("", token.lower())
-        return (key, "number") if key else None
-    low = token.lower().replace("\u2019", "'")
-    if low in _DATES:
-        return low, "date"
-    if len(low) < 3 or low in _STOP:
-        return None
-    key = stem(low)
-    if key in _STOP:
-        return None
-    inner_cap = any(c.isupper() for c in token[1:]) and not token.isupper()
-    if (
-        inner_cap
-        or (first.isupper() and not at_sentence_start)
-        or (token.isupper() and len(token) <= 5)
-    ):
-        return key, "name"
-    return key, "word"
+def _number_key(token: str) -> str:
+    return _NUM_STRIP.sub("", token.lower())
 
 
-def _tokens(text: str) -> list[tuple[int, int, str, bool]]:
-    """Tokens with spans and whether each starts a sentence (cheap: one regex pass)."""
-    out: list[tuple[int, int, str, bool]] = []
-    prev_end = 0
-    sentence_start = True
-    for m in _TOKEN.finditer(text):
-        gap = text[prev_end : m.start()]
-        if any(c in ".!?\n" for c in gap):
-            sentence_start = True
-        tok = m.group()
-        out.append((m.start(), m.end(), tok, sentence_start))
-        if tok[0] not in "@#":
-            sentence_start = False
-        prev_end = m.end()
+def _blank(text: str) -> str:
+    """`text` with links and @handles replaced by spaces (offsets unchanged)."""
+    if "@" not in text and "#" not in text and "http" not in text and "www." not in text:
+        return text
+    return _SKIP.sub(lambda m: " " * (m.end() - m.start()), text)
+
+
+def _number_start(text: str, start: int) -> int:
+    """Extend a number found at its first digit back over letters ("ps4" from "4")."""
+    while start > 0 and text[start - 1].isalpha():
+        start -= 1
+    return start
+
+
+@lru_cache(maxsize=1 << 16)
+def _content_key(word: str) -> str | None:
+    """The key of a lower-cased word, or None for stop words and stock support words."""
+    if "\u2019" in word:
+        word = word.replace("\u2019", "'")
+    if word in _DATES:
+        return word
+    if len(word) < 3 or word in _STOP:
+        return None
+    key = stem(word)
+    return None if key in _STOP else key
+
+
+def _name_words(clean: str) -> set[str]:
+    """Lower-cased words the customer wrote like names.
+
+    Like a name: inner capitals ("iPhone"), short all-capitals ("DTW"), or a capital
+    that does not start a sentence ("... from Paddington"). Only capitalised tokens are
+    looked at (a regex finds them; a tweet has a handful).
+    """
+    out: set[str] = set()
+    for m in _CAPITAL.finditer(clean):
+        start = m.start()
+        while start > 0 and clean[start - 1].isalpha():
+            start -= 1  # "iPhone": the token starts before its capital
+        token = clean[start : m.end()]
+        tail = token[1:]
+        if tail != tail.lower():
+            if not token.isupper() or len(token) <= 5:
+                out.add(token.lower())
+            continue
+        j = start - 1
+        while j >= 0 and clean[j] in " \t\"'(":
+            j -= 1
+        if j >= 0 and clean[j] not in ".!?\n:":
+            out.add(token.lower())
     return out
 
 
@@ -219,53 +263,195 @@ def case_details(doc: Doc) -> CaseDetails:
     if isinstance(cached, CaseDetails):
         return cached
     details = CaseDetails()
+    first_turn, kinds = details.first_turn, details.kinds
+    handles: set[str] = set()
+    customer = Speaker.customer
     for turn in doc.turns:
-        if turn.speaker is not Speaker.customer or not turn.text:
+        text = turn.text
+        if "@" in text:
+            handles.update(h.lower() for h in _HANDLE.findall(text))
+        if turn.speaker is not customer or not text:
             continue
-        for _, _, tok, at_start in _tokens(turn.text):
-            got = _classify(tok, at_start)
-            if got is None:
+        i = turn.i
+        clean = _blank(text)
+        low = clean.lower()
+        names = _name_words(clean) if clean != low else set()
+        for word in set(_WORD.findall(low)) - _STOP:
+            key = _content_key(word)
+            if key is None:
                 continue
-            key, kind = got
-            if key not in details.first_turn:
-                details.first_turn[key] = turn.i
-                details.kinds[key] = kind
-            elif kind == "name" and details.kinds[key] == "word":
-                details.kinds[key] = "name"
+            old = kinds.get(key)
+            if old is None or old == "word":
+                kind: SpecificKind = (
+                    "date" if key in _DATES else "name" if word in names else "word"
+                )
+                if old is None:
+                    first_turn[key] = i
+                    kinds[key] = kind
+                elif kind == "name":
+                    kinds[key] = "name"
+        for m in _NUMBER.finditer(low):
+            key = _number_key(low[_number_start(low, m.start()) : m.end()])
+            if key and key not in kinds:
+                first_turn[key] = i
+                kinds[key] = "number"
+    details.company = " ".join(sorted(handles))
+    if handles:
+        for key in [k for k in first_turn if _is_company(k, details.company)]:
+            del first_turn[key]
+            del kinds[key]
     doc.cache[CACHE_KEY] = details
     return details
 
 
+def _is_company(key: str, handles: str) -> bool:
+    """A word that is part of an @handle is the company's (or someone's) name, not a detail."""
+    return len(key) >= 3 and not key[0].isdigit() and key in handles
+
+
 def specifics_in(doc: Doc, turn: TurnState) -> list[Specific]:
-    """Echoes of the customer's earlier specifics in an agent `turn`, in text order."""
+    """Echoes of the customer's earlier specifics in an agent `turn`, in text order.
+
+    Computed once per turn and cached in ``doc.cache["case.used"]`` (several detectors
+    ask about the same turn).
+    """
     if turn.speaker is not Speaker.agent or not turn.text:
         return []
+    used = doc.cache.setdefault(USED_KEY, {})
+    assert isinstance(used, dict)
+    cached = used.get(turn.i)
+    if cached is not None:
+        return list(cached)
+    out = _echoes(doc, turn)
+    used[turn.i] = tuple(out)
+    return out
+
+
+def _echoes(doc: Doc, turn: TurnState) -> list[Specific]:
     details = case_details(doc)
     if not details:
         return []
+    first_turn, kinds = details.first_turn, details.kinds
+    now = turn.i
+    text = turn.text
+    clean = _blank(text)
+    low = clean.lower()
     out: list[Specific] = []
-    after_greeting = False
-    for s, e, tok, _ in _tokens(turn.text):
-        first = tok[0]
-        if first in "@#" or tok.startswith(("http://", "https://", "www.")):
-            continue
-        low = tok.lower()
-        if any(c.isdigit() for c in tok):
-            key = _NUM_STRIP.sub("", low)
-        elif low in _DATES:
-            key = low
-        else:
-            if after_greeting and first.isupper():
-                after_greeting = False
-                continue  # "Hi Sam": the name alone is not a case detail
-            key = stem(low)
-        after_greeting = low in _GREETINGS
-        kind = details.known_before(key, turn.i)
-        if kind is not None:
-            out.append(Specific(s, e, kind, key))
+    words = [
+        (w, key)
+        for w in set(_WORD.findall(low))
+        if (key := _content_key(w)) is not None and first_turn.get(key, now) < now
+    ]
+    if words:
+        addressed = addressed_names(doc)
+        for word, key in words:
+            for s, e in _occurrences(low, word):
+                if text[s].isupper() and (word in addressed or _after_greeting(low, s)):
+                    continue  # "Hi Sam": the name alone is not a case detail
+                out.append(Specific(s, e, kinds[key], key))
+    for m in _NUMBER.finditer(low):
+        s = _number_start(low, m.start())
+        key = _number_key(low[s : m.end()])
+        if key and first_turn.get(key, now) < now:
+            out.append(Specific(s, m.end(), kinds[key], key))
+    out.sort(key=lambda sp: sp.start)
     return out
+
+
+def _occurrences(low: str, word: str) -> list[tuple[int, int]]:
+    """Spans of `word` as a whole word in `low` (C-level finds; few words per turn)."""
+    spans = []
+    n = len(word)
+    pos = low.find(word)
+    while pos >= 0:
+        end = pos + n
+        before = low[pos - 1] if pos else " "
+        after = low[end] if end < len(low) else " "
+        if not (before.isalnum() or before == "'") and not (after.isalnum() or after == "'"):
+            spans.append((pos, end))
+        pos = low.find(word, end)
+    return spans
+
+
+def _after_greeting(low: str, start: int) -> bool:
+    previous = low[max(0, start - 12) : start].split()
+    return bool(previous) and previous[-1].strip(",.!") in _GREETINGS
 
 
 def specifics_used(doc: Doc, turn: TurnState) -> list[tuple[int, int]]:
     """Spans in an agent `turn` that echo this customer's specifics (see module docstring)."""
     return [(sp.start, sp.end) for sp in specifics_in(doc, turn)]
+
+
+#: Characters that open an agent's sign-off ("... ^JM", "... - Sam", "... /PC").
+_SIGNATURE_MARKS = ("^", "*", " - ", " -", " \u2013", " \u2014", " /", " ~", "(", "rgds", "regards")
+_SIGNATURE_ZONE = 30
+
+
+def _signature_start(text: str) -> int:
+    """Where a trailing sign-off starts (the text length when there is none)."""
+    tail_from = max(0, len(text) - _SIGNATURE_ZONE)
+    low = text.lower()
+    starts = [low.find(m, tail_from) for m in _SIGNATURE_MARKS]
+    found = [p for p in starts if p >= 0]
+    return min(found) if found else len(text)
+
+
+def _part_marker(tok: str) -> bool:
+    """'1/2', '2/2', '(1/2)' and the like number the parts of a split reply."""
+    core = tok.strip("():.")
+    if "/" in core:
+        a, _, b = core.partition("/")
+        return a.isdigit() and b.isdigit() and len(a) <= 2 and len(b) <= 2
+    return core.isdigit() and len(core) == 1
+
+
+def particulars_in(doc: Doc, turn: TurnState) -> list[Specific]:
+    """Numbers and days in an agent `turn`: particulars of a case, said by the agent.
+
+    Whether or not the customer said them: an amount, a reference, a time, a day ("the
+    18:30 train", "140 points", "by Friday"). Sign-offs, @handles, links, single digits
+    and part markers ("1/2") are left out. Capitalised words are not used here: in agents'
+    replies they are mostly the customer's name, team names and menu labels (measured on
+    real support dialogs, they added more false than true evidence). Not cached.
+    """
+    if turn.speaker is not Speaker.agent or not turn.text:
+        return []
+    text = turn.text
+    clean = _blank(text)
+    sig = _signature_start(clean)
+    low = clean.lower()
+    out: list[Specific] = []
+    for m in _NUMBER.finditer(low, 0, sig):
+        s = _number_start(low, m.start())
+        tok = low[s : m.end()]
+        if len(tok) > 1 and not _part_marker(tok):
+            out.append(Specific(s, m.end(), "number", _number_key(tok)))
+    if "day" in low:
+        for m in _DAY.finditer(clean, 0, sig):
+            out.append(Specific(m.start(), m.end(), "date", m.group().lower()))
+        out.sort(key=lambda sp: sp.start)
+    return out
+
+
+#: The key under which the names the agent addresses the customer by are cached.
+ADDRESSED_KEY = "case.addressed"
+
+
+def addressed_names(doc: Doc) -> frozenset[str]:
+    """Names the agent addresses the customer by ("Hi Sam", "..., Sam."), lower-cased.
+
+    Collected once per conversation from every agent turn (cached in ``doc.cache``), so a
+    name used as a greeting in one reply is not taken for a case detail in another.
+    """
+    cached = doc.cache.get(ADDRESSED_KEY)
+    if isinstance(cached, frozenset):
+        return cached
+    names: set[str] = set()
+    for turn in doc.turns:
+        if turn.speaker is Speaker.agent and turn.text:
+            for greeted, vocative in _ADDRESSED.findall(turn.text):
+                names.add((greeted or vocative).lower())
+    out = frozenset(names - _STOP)
+    doc.cache[ADDRESSED_KEY] = out
+    return out
