@@ -50,7 +50,7 @@ def turn_hits(lexicon: Lexicon, turn: TurnState) -> dict[str, list[Hit]]:
     """Hits of every id in `turn` after the generic rules (cached on the turn)."""
     if turn.hits is not None:
         return turn.hits
-    scan = lexicon.scan(turn.text)
+    scan = lexicon.scan(turn.text, turn.speaker)
     turn.scan = scan
     out: dict[str, list[Hit]] = {}
     text = turn.text

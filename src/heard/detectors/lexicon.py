@@ -19,6 +19,7 @@ Detectors add id-specific rules (conversation context) on top, in Python.
 Lexicon file format (see ``heard/lexicons/*.yaml``)::
 
     version: 1
+    speakers: [agent]     # whose turns this file's cue sets are scanned on (default all)
     sets:                 # named cue sets, used by rules and other detectors
       negation: ["\\bnot\\b", ...]
     ids:
@@ -121,6 +122,7 @@ class Lexicon:
         self.patterns: list[Pattern] = []
         self.entries: dict[str, Entry] = {}
         self.set_names: set[str] = set()
+        self.set_speakers: dict[str, frozenset[Speaker]] = {}
         for origin, doc in documents:
             self._add_document(origin, doc)
         if not self.patterns:
@@ -131,8 +133,12 @@ class Lexicon:
     def _add_document(self, origin: str, doc: dict[str, Any]) -> None:
         if not isinstance(doc, dict) or doc.get("version") != 1:
             raise LexiconError(f"{origin}: expected a mapping with 'version: 1'")
+        # A file's cue sets are scanned on the turns of its `speakers` (default: all).
+        doc_speakers = frozenset(Speaker(x) for x in doc.get("speakers") or list(Speaker))
         for name, items in (doc.get("sets") or {}).items():
             self.set_names.add(name)
+            known = self.set_speakers.get(name, frozenset())
+            self.set_speakers[name] = known | doc_speakers
             for src in _as_list(items, f"{origin}: sets.{name}"):
                 self._pattern("set", name, src, 1.0, "", f"{origin}: sets.{name}")
         for id, spec in (doc.get("ids") or {}).items():
@@ -210,44 +216,75 @@ class Lexicon:
     def _compile(self) -> None:
         # Python regexes give the exact spans (and are the whole engine without
         # Hyperscan); Hyperscan, when present, is a prefilter telling which few
-        # patterns can match a text at all, so only those regexes run.
+        # patterns can match a text at all, so only those regexes run. Each speaker has
+        # its own database of the patterns that can apply to its turns.
         self._regexes: list[re.Pattern[str]] = [re.compile(p.source, re.I) for p in self.patterns]
-        self._db: Any = None
+        self._by_speaker: dict[Speaker, list[Pattern]] = {
+            sp: [p for p in self.patterns if sp in self.pattern_speakers(p)] for sp in Speaker
+        }
+        self._dbs: dict[Speaker, Any] = {}
         self._local = threading.local()
-        if _hs is not None:
-            self._db = _hyperscan_database(self.patterns)
+        self._lock = threading.Lock()
+        if _hs is not None:  # compile (or load) now, so errors surface at load time
+            for sp in Speaker:
+                self._database(sp)
+
+    def pattern_speakers(self, p: Pattern) -> frozenset[Speaker]:
+        if p.kind == "set":
+            return self.set_speakers.get(p.key, frozenset(Speaker))
+        return self.entries[p.key].speakers
 
     @property
     def engine(self) -> str:
-        return "hyperscan" if self._db is not None else "re"
+        return "hyperscan" if _hs is not None else "re"
 
-    def _scratch(self) -> Any:
+    def _database(self, speaker: Speaker) -> Any:
+        db = self._dbs.get(speaker)
+        if db is None and self._by_speaker[speaker]:
+            with self._lock:
+                db = self._dbs.get(speaker)
+                if db is None:
+                    db = _hyperscan_database(self._by_speaker[speaker])
+                    self._dbs[speaker] = db
+        return db
+
+    def _scratch(self, speaker: Speaker, db: Any) -> Any:
         # Hyperscan scratch space is per thread (the API server scans from worker threads).
-        scratch = getattr(self._local, "scratch", None)
+        cache: dict[Speaker, Any] | None = getattr(self._local, "scratch", None)
+        if cache is None:
+            cache = self._local.scratch = {}
+        scratch = cache.get(speaker)
         if scratch is None:
-            scratch = _hs.Scratch(self._db)
-            self._local.scratch = scratch
+            scratch = cache[speaker] = _hs.Scratch(db)
         return scratch
 
     # -- scanning ------------------------------------------------------------------
-    def candidates(self, folded: str) -> list[int]:
-        """Indexes of the patterns that may match `folded` (all of them without Hyperscan)."""
-        if self._db is None:
-            return list(range(len(self.patterns)))
+    def candidates(self, folded: str, speaker: Speaker | None = None) -> list[int]:
+        """Indexes of the patterns that may match `folded` in a turn by `speaker`.
+
+        Without Hyperscan: every pattern that applies to the speaker.
+        """
+        if speaker is None:
+            return sorted({i for sp in Speaker for i in self.candidates(folded, sp)})
+        if _hs is None:
+            return [p.index for p in self._by_speaker[speaker]]
+        db = self._database(speaker)
+        if db is None:
+            return []
         ids: list[int] = []
-        self._db.scan(
+        db.scan(
             folded.encode("utf-8", "replace"),
             match_event_handler=lambda pid, s, e, f, c: ids.append(pid),
-            scratch=self._scratch(),
+            scratch=self._scratch(speaker, db),
         )
         return ids
 
-    def scan(self, text: str) -> Scan:
-        """Every match of every pattern in `text`, as character spans."""
+    def scan(self, text: str, speaker: Speaker | None = None) -> Scan:
+        """Every match in `text` of the patterns for `speaker` (all when None)."""
         folded = text.translate(_FOLD)
         raw: list[tuple[int, int, int]] = []
         regexes = self._regexes
-        for pid in self.candidates(folded):
+        for pid in self.candidates(folded, speaker):
             for m in regexes[pid].finditer(folded):
                 if m.end() > m.start():
                     raw.append((pid, m.start(), m.end()))

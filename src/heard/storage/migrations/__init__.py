@@ -1,0 +1,1 @@
+"""Alembic migrations of heard's schema (run by heard.storage.Database.migrate)."""
