@@ -149,6 +149,12 @@ class Commitment(BaseModel):
     kind: Literal["commit", "vague", "handoff"] = "commit"
     status: Literal["open", "done", "overdue"] = "open"
     finding: str = "T.commit"
+    #: the words the due time was read from ("by 5pm EST"), None when no time was stated
+    due_text: str | None = None
+    #: what the agent should add (vague promises) or why the status is what it is
+    explanation: str = ""
+    #: the later turn that closed the loop (a report-back, the receiving person), if any
+    closed_turn: int | None = None
 
 
 class Analysis(BaseModel):

@@ -119,7 +119,11 @@ class Pipeline:
     def analyze(self, conversation: Conversation | str) -> Analysis:
         if isinstance(conversation, str):
             conversation = Conversation.from_text(conversation)
-        doc = self.run(conversation)
+        return self.analysis_of(self.run(conversation))
+
+    def analysis_of(self, doc: Doc) -> Analysis:
+        """The Analysis of a Doc this pipeline has run (for callers that keep the Doc too)."""
+        conversation = doc.conversation
         turns = [
             TurnAnalysis(
                 i=t.i,
