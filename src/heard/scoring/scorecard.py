@@ -23,8 +23,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 
-from heard.model import Analysis, Finding, Scorecard, Speaker, StepResult, TurnAnalysis
-from heard.scoring.conditions import Condition, evaluate, parse_condition
+from heard.model import (
+    Analysis,
+    Finding,
+    Scorecard,
+    Speaker,
+    StepResult,
+    StepStatus,
+    TurnAnalysis,
+    trusted,
+)
+from heard.scoring.conditions import (
+    ALWAYS,
+    Applicability,
+    Condition,
+    evaluate,
+    parse_condition,
+)
 from heard.scoring.playbook import Playbook, Step
 
 _QUOTE = 60
@@ -33,6 +48,15 @@ _QUOTE = 60
 @lru_cache(maxsize=256)
 def _condition(value: str | tuple[str, ...]) -> Condition:
     return parse_condition(value if isinstance(value, str) else list(value))
+
+
+@lru_cache(maxsize=256)
+def _parsed(value: str | tuple[str, ...]) -> tuple[Condition, bool, bool]:
+    """The condition, whether it says `always`, and whether it opens with it (so it holds
+    whatever the analysis)."""
+    condition = _condition(value)
+    atoms = condition.atoms
+    return condition, condition.always, bool(atoms) and atoms[0].kind == "always"
 
 
 def _quote(f: Finding) -> str:
@@ -68,13 +92,84 @@ def _duration(seconds: float) -> str:
 def _agent_findings(agent_turns: Sequence[TurnAnalysis], ids: Sequence[str]) -> list[Finding]:
     wanted = set(ids)
     found = [f for t in agent_turns for f in t.findings if f.id in wanted]
-    return sorted(found, key=lambda f: (f.turn, f.span[0], f.id))
+    return sorted(found, key=_finding_order)
 
 
-def _result(step: Step, status: str, note: str, **kw: list[Finding]) -> StepResult:
-    return StepResult.model_validate(
-        {"id": step.id, "name": step.name, "status": status, "weight": step.weight, "note": note}
-        | kw
+def _finding_order(f: Finding) -> tuple[int, int, str]:
+    return (f.turn, f.span[0], f.id)
+
+
+class Facts:
+    """What the steps of every playbook read of one analysis, gathered once.
+
+    The pipeline scores six playbooks (some 25 steps) per analysis: the agent turns, the
+    customer turns and the agent findings by id are the same for all of them. Built from
+    the analysis as it is; build a new one after changing its findings.
+    """
+
+    __slots__ = ("_applies", "_by_id", "agent_turns", "analysis", "customer_turns")
+
+    def __init__(self, analysis: Analysis) -> None:
+        self.analysis = analysis
+        turns = analysis.turns
+        self.agent_turns = [t for t in turns if t.speaker == Speaker.agent]
+        self.customer_turns = [t for t in turns if t.speaker == Speaker.customer]
+        by_id: dict[str, list[Finding]] = {}
+        for t in self.agent_turns:
+            for f in t.findings:
+                found = by_id.get(f.id)
+                if found is None:
+                    by_id[f.id] = [f]
+                else:
+                    found.append(f)
+        self._by_id = by_id
+        self._applies: dict[tuple[str | tuple[str, ...], tuple[str, ...]], Applicability] = {}
+
+    def agent_findings(self, ids: Sequence[str]) -> list[Finding]:
+        """Agent findings of any of `ids`, by turn, start and id (as `_agent_findings`)."""
+        by_id = self._by_id
+        if not by_id:
+            return []
+        lists = [by_id[i] for i in set(ids) if i in by_id]
+        if not lists:
+            return []
+        if len(lists) == 1:
+            return sorted(lists[0], key=_finding_order)
+        return sorted([f for found in lists for f in found], key=_finding_order)
+
+    def applicability(
+        self, source: str | tuple[str, ...], condition: Condition, ids: tuple[str, ...]
+    ) -> Applicability:
+        """`evaluate` of `condition` (parsed from `source`) for a step with `ids`."""
+        key = (source, ids)
+        found = self._applies.get(key)
+        if found is None:
+            found = self._applies[key] = evaluate(
+                condition, self.analysis.turns, ids, customer=self.customer_turns
+            )
+        return found
+
+
+def _result(
+    step: Step,
+    status: StepStatus,
+    note: str,
+    evidence: list[Finding] | None = None,
+    breaks: list[Finding] | None = None,
+) -> StepResult:
+    # trusted: every field is built here from already-validated values, and validating
+    # (or model_construct's per-field loop) for six playbooks per analysis is measurable.
+    return trusted(
+        StepResult,
+        {
+            "id": step.id,
+            "name": step.name,
+            "status": status,
+            "weight": step.weight,
+            "evidence": evidence or [],
+            "breaks": breaks or [],
+            "note": note,
+        },
     )
 
 
@@ -135,28 +230,39 @@ def _timing(step: Step, analysis: Analysis, why: str) -> StepResult:
     )
 
 
-def judge_step(step: Step, analysis: Analysis) -> StepResult:
-    """The status of one step in one analysis, with evidence and a note saying why."""
+def judge_step(step: Step, analysis: Analysis, facts: Facts | None = None) -> StepResult:
+    """The status of one step in one analysis, with evidence and a note saying why.
+
+    `facts` (of this same analysis) saves gathering them again for every step.
+    """
     if not step.observable:
         return _result(step, "not_observable", step.note or "text cannot show this step")
-    agent_turns = [t for t in analysis.turns if t.speaker == Speaker.agent]
+    if facts is None or facts.analysis is not analysis:
+        facts = Facts(analysis)
+    agent_turns = facts.agent_turns
     if not agent_turns:
         return _result(step, "not_applicable", "no agent reply yet, so nothing of theirs to judge")
     raw = step.applies_when
-    condition = _condition(raw if isinstance(raw, str) else tuple(raw))
-    applicability = evaluate(condition, analysis.turns, step.ids())
+    source = raw if isinstance(raw, str) else tuple(raw)
+    condition, always, opens_always = _parsed(source)
+    if opens_always:
+        applicability = ALWAYS
+    else:
+        applicability = facts.applicability(
+            source, condition, (*step.satisfied_by, *step.broken_by)
+        )
     if not applicability.applies:
         return _result(
             step,
             "not_applicable",
             f"does not apply ({condition.source}): {'; '.join(applicability.because)}",
         )
-    why = "" if condition.always else f"; it applies because of {', '.join(applicability.because)}"
+    why = "" if always else f"; it applies because of {', '.join(applicability.because)}"
     if step.reply_within_seconds is not None:
         return _timing(step, analysis, why)
 
-    evidence = _agent_findings(agent_turns, step.satisfied_by)
-    breaks = _agent_findings(agent_turns, step.broken_by)
+    evidence = facts.agent_findings(step.satisfied_by)
+    breaks = facts.agent_findings(step.broken_by)
     late: list[Finding] = []
     if step.within_agent_turns is not None:
         allowed = {t.i for t in agent_turns[: step.within_agent_turns]}
@@ -194,10 +300,23 @@ def judge_step(step: Step, analysis: Analysis) -> StepResult:
     return _result(step, "missed", f"no {_list(step.satisfied_by)} in {replies}{why}")
 
 
-def score(analysis: Analysis, playbook: Playbook) -> Scorecard:
-    """Apply `playbook` to `analysis`: a status per step and the weighted share met."""
-    steps = [judge_step(s, analysis) for s in playbook.steps]
+def score(analysis: Analysis, playbook: Playbook, facts: Facts | None = None) -> Scorecard:
+    """Apply `playbook` to `analysis`: a status per step and the weighted share met.
+
+    Pass the analysis's `Facts` when scoring several playbooks, to gather them once.
+    """
+    if facts is None or facts.analysis is not analysis:
+        facts = Facts(analysis)
+    steps = [judge_step(s, analysis, facts) for s in playbook.steps]
     judged = [s for s in steps if s.status in ("met", "missed")]
     total = sum(s.weight for s in judged)
     value = sum(s.weight for s in judged if s.status == "met") / total if total > 0 else None
-    return Scorecard(playbook=playbook.name, framework=playbook.framework, score=value, steps=steps)
+    return trusted(
+        Scorecard,
+        {
+            "playbook": playbook.name,
+            "framework": playbook.framework,
+            "score": value,
+            "steps": steps,
+        },
+    )
