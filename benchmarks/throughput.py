@@ -1,6 +1,6 @@
 """Turns per second of heard's lexical pipeline vs VADER's polarity_scores, same texts, one run.
 
-    python benchmarks/throughput.py [--data ../shared/data/twcs/twcs_sample.csv] [--repeat 3]
+    python benchmarks/throughput.py [--data ../shared/data/twcs/twcs_sample.csv] [--repeat 5]
 
 Both run in this one process on one core, over exactly the same turn texts (the TWCS
 sample's tweets, threaded into conversations by heard's importer). Reported:
@@ -10,7 +10,8 @@ sample's tweets, threaded into conversations by heard's importer). Reported:
 - ``vader``: `SentimentIntensityAnalyzer().polarity_scores` on each turn text.
 
 The ratio is heard's turns/s divided by VADER's (>= 1.0 means heard is at least as fast).
-Each figure is the best of --repeat runs, after one warm-up pass.
+Each figure is the best of --repeat runs, after one warm-up pass; the runs of the three
+are interleaved, so that a shared machine's changing load does not favour one of them.
 """
 
 from __future__ import annotations
@@ -26,21 +27,30 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parent.parent / "shared" / "data" / "twcs" / "twcs_sample.csv"
 
 
-def best_rate(fn: object, n_items: int, repeat: int) -> float:
-    assert callable(fn)
-    fn()  # warm-up (compiles lexicons, fills caches the way a long-running process would)
-    best = float("inf")
+def best_rates(fns: dict[str, object], n_items: int, repeat: int) -> dict[str, float]:
+    """Best-of-`repeat` rate of each function, after one warm-up pass of each.
+
+    The rounds are interleaved (each round times every function once), so that a change in
+    the machine's load (other jobs on a shared machine) affects all figures alike instead
+    of whichever happened to be measured at the time.
+    """
+    for fn in fns.values():
+        assert callable(fn)
+        fn()  # warm-up (compiles lexicons, fills caches the way a long-running process would)
+    best = dict.fromkeys(fns, float("inf"))
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return n_items / best
+        for name, fn in fns.items():
+            assert callable(fn)
+            t0 = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - t0)
+    return {name: n_items / t for name, t in best.items()}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="TWCS-style CSV")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     if not args.data.exists():
         print(f"data file not found: {args.data} (pass --data)", file=sys.stderr)
@@ -71,9 +81,10 @@ def main() -> int:
         for t in texts:
             vader.polarity_scores(t)
 
-    det = best_rate(run_detectors, n, args.repeat)
-    full = best_rate(run_analyze, n, args.repeat)
-    vad = best_rate(run_vader, n, args.repeat)
+    rates = best_rates(
+        {"detectors": run_detectors, "analyze": run_analyze, "vader": run_vader}, n, args.repeat
+    )
+    det, full, vad = rates["detectors"], rates["analyze"], rates["vader"]
     print(f"data: {args.data.name}: {len(conversations)} conversations, {n} turns")
     print(
         f"engine: {builtin_lexicon().engine}, {len(builtin_lexicon().patterns)} patterns, "

@@ -8,14 +8,45 @@ from collections.abc import Iterable, Iterator, Sequence
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
 
-from heard.detectors.base import FEATURES, Detector, Doc
+from heard.detectors.base import FEATURES, Detector, Doc, TurnState
 from heard.errors import PipelineError
-from heard.model import Analysis, Conversation, TurnAnalysis
+from heard.model import Analysis, Conversation, Finding, Speaker, TurnAnalysis, trusted
 
 if TYPE_CHECKING:
     from heard.scoring.playbook import Playbook
 
 ENTRY_POINT_GROUP = "heard.detectors"
+
+
+def _finding_order(f: Finding) -> tuple[int, str]:
+    return (f.span[0], f.id)
+
+
+def _turn_analysis(t: TurnState) -> TurnAnalysis:
+    findings = sorted(t.findings, key=_finding_order) if len(t.findings) > 1 else list(t.findings)
+    emotions = t.emotions
+    energy = t.energy
+    if (
+        (energy is None or type(energy) is int)
+        and type(t.i) is int
+        and type(t.speaker) is Speaker
+        and all(type(f) is Finding for f in findings)
+        and all(type(v) is float and type(k) is str for k, v in emotions.items())
+    ):
+        # the values a detector left are of the fields' types already: skip validation
+        return trusted(
+            TurnAnalysis,
+            {
+                "i": t.i,
+                "speaker": t.speaker,
+                "findings": findings,
+                "emotions": dict(emotions),
+                "energy": energy,
+            },
+        )
+    return TurnAnalysis(
+        i=t.i, speaker=t.speaker, findings=findings, emotions=emotions, energy=energy
+    )
 
 
 def order_detectors(detectors: Sequence[Detector]) -> list[Detector]:
@@ -124,27 +155,31 @@ class Pipeline:
     def analysis_of(self, doc: Doc) -> Analysis:
         """The Analysis of a Doc this pipeline has run (for callers that keep the Doc too)."""
         conversation = doc.conversation
-        turns = [
-            TurnAnalysis(
-                i=t.i,
-                speaker=t.speaker,
-                findings=sorted(t.findings, key=lambda f: (f.span[0], f.id)),
-                emotions=t.emotions,
-                energy=t.energy,
-            )
-            for t in doc.turns
-        ]
-        analysis = Analysis(
-            id=conversation.id, conversation=conversation, turns=turns, tiers=self.tiers
+        turns = [_turn_analysis(t) for t in doc.turns]
+        # every value is already of its field's type (checked above for the turns): no
+        # validation needed; the fields set are those the constructor would have been given
+        analysis = trusted(
+            Analysis,
+            {
+                "id": conversation.id,
+                "conversation": conversation,
+                "turns": turns,
+                "scorecards": {},
+                "risk": None,
+                "commitments": [],
+                "tiers": list(self.tiers),
+            },
+            {"id", "conversation", "turns", "tiers"},
         )
         from heard.commitments import extract_commitments
         from heard.scoring.risk import assess_risk
-        from heard.scoring.scorecard import score
+        from heard.scoring.scorecard import Facts, score
 
         analysis.risk = assess_risk(analysis)
         analysis.commitments = extract_commitments(analysis)
+        facts = Facts(analysis)  # shared by the playbooks (scoring changes no finding)
         for pb in self.playbooks:
-            analysis.scorecards[pb.framework or pb.name] = score(analysis, pb)
+            analysis.scorecards[pb.framework or pb.name] = score(analysis, pb, facts)
         return analysis
 
     def analyze_many(self, conversations: Iterable[Conversation]) -> Iterator[Analysis]:

@@ -281,6 +281,7 @@ class CannedDetector(BaseDetector):
         self.stock_sets = tuple(
             sorted(n for n in self.lexicon.set_names if n.startswith(CANNED_PREFIX) and n != NOISE)
         )
+        self._carrying = (self.requires, frozenset(self.requires))
 
     def detect(self, doc: Doc) -> None:
         for turn in doc.turns:
@@ -291,7 +292,10 @@ class CannedDetector(BaseDetector):
                 doc.add(finding)
 
     def _check(self, doc: Doc, turn: TurnState) -> Finding | None:
-        if any(f.id in self.requires for f in turn.findings):
+        if self._carrying[0] is not self.requires:  # changed after construction
+            self._carrying = (self.requires, frozenset(self.requires))
+        carrying = self._carrying[1]
+        if any(f.id in carrying for f in turn.findings):
             return None
         turn_hits(self.lexicon, turn)  # makes sure the turn was scanned
         scan = turn.scan

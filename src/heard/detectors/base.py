@@ -14,10 +14,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
-from heard.model import Conversation, Finding, Speaker
+from heard.model import Conversation, Finding, Speaker, trusted
 
 if TYPE_CHECKING:
-    from heard.detectors.lexicon import Hit, Scan
+    from heard.detectors.lexicon import Hit, Lexicon, Scan
+
+#: Lexicon hits of a conversation by id: the turns with hits of it, in order, and the hits.
+HitIndex = dict[str, list[tuple["TurnState", list["Hit"]]]]
 
 #: Features (not catalog ids) that detectors may produce and require.
 FEATURES = frozenset({"emotions", "energy", "semantic"})
@@ -96,7 +99,7 @@ class TurnState:
 class Doc:
     """A conversation under analysis: its turns, their findings so far, shared caches."""
 
-    __slots__ = ("cache", "conversation", "turns")
+    __slots__ = ("cache", "conversation", "hit_index", "turns")
 
     def __init__(self, conversation: Conversation) -> None:
         self.conversation = conversation
@@ -105,6 +108,8 @@ class Doc:
         ]
         #: free-form per-conversation cache shared by detectors (e.g. case details)
         self.cache: dict[str, object] = {}
+        #: lexicon hits by id, per (lexicon, speakers): see `heard.detectors.lexical`
+        self.hit_index: dict[tuple[int, frozenset[Speaker]], tuple[Lexicon, HitIndex]] = {}
 
     def of(self, *speakers: Speaker) -> Iterator[TurnState]:
         for t in self.turns:
@@ -176,12 +181,33 @@ class BaseDetector:
         confidence: float = 0.8,
     ) -> Finding:
         s, e = span
+        c = max(0.0, min(1.0, confidence))
+        if (
+            type(s) is int
+            and type(e) is int
+            and type(c) is float
+            and type(id) is str
+            and type(explanation) is str
+        ):
+            # the values are of the fields' types and in range: no validation needed
+            return trusted(
+                Finding,
+                {
+                    "id": id,
+                    "turn": turn.i,
+                    "span": (s, e),
+                    "text": turn.text[s:e],
+                    "confidence": c,
+                    "detector": self.tag,
+                    "explanation": explanation,
+                },
+            )
         return Finding(
             id=id,
             turn=turn.i,
             span=(s, e),
             text=turn.text[s:e],
-            confidence=max(0.0, min(1.0, confidence)),
+            confidence=c,
             detector=self.tag,
             explanation=explanation,
         )

@@ -200,6 +200,7 @@ def _undouble(w: str) -> str:
     return w
 
 
+@lru_cache(maxsize=1 << 16)
 def _number_key(token: str) -> str:
     return _NUM_STRIP.sub("", token.lower())
 
@@ -388,10 +389,12 @@ _SIGNATURE_MARKS = ("^", "*", " - ", " -", " \u2013", " \u2014", " /", " ~", "("
 _SIGNATURE_ZONE = 30
 
 
-def _signature_start(text: str) -> int:
-    """Where a trailing sign-off starts (the text length when there is none)."""
+def _signature_start(text: str, low: str | None = None) -> int:
+    """Where a trailing sign-off starts (the text length when there is none); `low` is
+    ``text.lower()`` when the caller has it."""
     tail_from = max(0, len(text) - _SIGNATURE_ZONE)
-    low = text.lower()
+    if low is None:
+        low = text.lower()
     starts = [low.find(m, tail_from) for m in _SIGNATURE_MARKS]
     found = [p for p in starts if p >= 0]
     return min(found) if found else len(text)
@@ -419,8 +422,8 @@ def particulars_in(doc: Doc, turn: TurnState) -> list[Specific]:
         return []
     text = turn.text
     clean = _blank(text)
-    sig = _signature_start(clean)
     low = clean.lower()
+    sig = _signature_start(clean, low)
     out: list[Specific] = []
     for m in _NUMBER.finditer(low, 0, sig):
         s = _number_start(low, m.start())

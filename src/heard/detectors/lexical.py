@@ -8,11 +8,15 @@ that need them (`heard.detectors.customer`, `heard.detectors.agent`) and registe
 
 from __future__ import annotations
 
+import builtins
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import islice
 
-from heard.detectors.base import BaseDetector, Doc, TurnState
+from heard.detectors.base import BaseDetector, Doc, HitIndex, TurnState
 from heard.detectors.lexicon import (
+    NEG_WINDOW_CHARS,
     Hit,
     Lexicon,
     builtin_lexicon,
@@ -53,28 +57,54 @@ def turn_hits(lexicon: Lexicon, turn: TurnState) -> dict[str, list[Hit]]:
     scan = lexicon.scan(turn.text, turn.speaker)
     turn.scan = scan
     out: dict[str, list[Hit]] = {}
+    turn.hits = out
+    if not scan.ids:
+        return out
     text = turn.text
+    speaker = turn.speaker
+    entries = lexicon.entries
+    # cheap facts first: most hits have no quote, no negation cue and no veto near them
+    quoted = '"' in text or "\u201c" in text or "\u201d" in text
+    cues = scan.sets.get("negation") or []
     for id, matches in scan.ids.items():
-        entry = lexicon.entries[id]
-        if turn.speaker not in entry.speakers:
+        entry = entries[id]
+        if speaker not in entry.speakers:
             continue
         vetoes = scan.unless.get(id, ())
+        check_quotes = quoted and entry.quotes
+        check_negation = entry.negation and bool(cues)
+        mood = entry.mood
         kept: list[Hit] = []
         for s, e, pattern in matches:
-            sent = turn.sentence_at(s)
-            if entry.quotes and inside_quotes(text, s, sent[0]):
+            if check_quotes and inside_quotes(text, s, 0):
                 continue
-            if entry.mood != "any" and is_question(text, sent) != (entry.mood == "question"):
-                continue
-            if entry.negation and negated(scan, text, s, turn.clause_start(s)):
+            if mood != "any" or vetoes:
+                sent = turn.sentence_at(s)
+                if mood != "any" and is_question(text, sent) != (mood == "question"):
+                    continue
+            if (
+                check_negation
+                and _cue_before(cues, s)
+                and negated(scan, text, s, turn.clause_start(s))
+            ):
                 continue
             if vetoes and any(sent[0] <= vs < sent[1] for vs, _ in vetoes):
                 continue
             kept.append(Hit(id, s, e, pattern.confidence, pattern.explanation))
         if kept:
             out[id] = kept
-    turn.hits = out
     return out
+
+
+def _cue_before(cues: list[tuple[int, int]], start: int) -> bool:
+    """Whether a cue ends by `start` and starts within the reach of `negated` before it
+    (a necessary condition for `negated`, much cheaper than finding the clause)."""
+    for s, e in islice(cues, bisect_left(cues, (start - NEG_WINDOW_CHARS, -1)), None):
+        if s >= start:
+            return False
+        if e <= start:
+            return True
+    return False
 
 
 class LexiconDetector(BaseDetector):
@@ -91,16 +121,19 @@ class LexiconDetector(BaseDetector):
         self.speakers = entry.speakers
         self.requires = spec.requires if spec else ()
         self.produces = (id,)
+        self._index_key = (builtins.id(self.lexicon), self.speakers)
 
     def detect(self, doc: Doc) -> None:
-        for turn in doc.turns:
-            if turn.speaker not in self.speakers:
-                continue
-            hits = turn_hits(self.lexicon, turn).get(self.id)
-            if not hits:
-                continue
+        # only the turns with hits of this id (indexed once per conversation), in order
+        rule = self.rule
+        cached = doc.hit_index.get(self._index_key)
+        if cached is not None and cached[0] is self.lexicon:
+            index = cached[1]
+        else:
+            index = hit_index(doc, self.lexicon, self.speakers)
+        for turn, hits in index.get(self.id, ()):
             for hit in hits:
-                kept = self.rule(doc, turn, hit) if self.rule else hit
+                kept = rule(doc, turn, hit) if rule else hit
                 if kept is not None:
                     doc.add(
                         self.finding(
@@ -112,6 +145,31 @@ class LexiconDetector(BaseDetector):
                         )
                     )
                     break
+
+
+def hit_index(doc: Doc, lexicon: Lexicon, speakers: frozenset[Speaker]) -> HitIndex:
+    """The hits (`turn_hits`) of the turns by `speakers`, by id, in turn order.
+
+    Built once per conversation (and speaker set), so that each of the many lexicon
+    detectors visits only the turns holding hits of its own id.
+    """
+    key = (builtins.id(lexicon), speakers)
+    cached = doc.hit_index.get(key)
+    if cached is not None and cached[0] is lexicon:
+        return cached[1]
+    index: HitIndex = {}
+    for turn in doc.turns:
+        if turn.speaker not in speakers:
+            continue
+        for hid, hits in turn_hits(lexicon, turn).items():
+            if hits:
+                found = index.get(hid)
+                if found is None:
+                    index[hid] = [(turn, hits)]
+                else:
+                    found.append((turn, hits))
+    doc.hit_index[key] = (lexicon, index)
+    return index
 
 
 def lexicon_detectors(lexicon: Lexicon | None = None) -> list[BaseDetector]:

@@ -142,16 +142,31 @@ def parse_condition(value: str | Sequence[str]) -> Condition:
     return Condition(tuple(atoms), source)
 
 
+#: The applicability of a condition that opens with ``always``.
+ALWAYS = Applicability(True, ("it always applies",))
+
+
 def evaluate(
-    condition: Condition, turns: Sequence[TurnAnalysis], step_ids: Iterable[str] = ()
+    condition: Condition,
+    turns: Sequence[TurnAnalysis],
+    step_ids: Iterable[str] = (),
+    *,
+    customer: Sequence[TurnAnalysis] | None = None,
 ) -> Applicability:
-    """Decide whether a step applies, from customer turns (and, for `seen`, its own ids)."""
+    """Decide whether a step applies, from customer turns (and, for `seen`, its own ids).
+
+    `customer`: the customer turns of `turns`, when the caller has them already.
+    """
+    atoms = condition.atoms
+    if atoms and atoms[0].kind == "always":
+        return ALWAYS
     reasons: list[str] = []
     looked: list[str] = []
     ordered = list(dict.fromkeys(step_ids))
     own = set(ordered)
-    customer = [t for t in turns if t.speaker == Speaker.customer]
-    for atom in condition.atoms:
+    if customer is None:
+        customer = [t for t in turns if t.speaker == Speaker.customer]
+    for atom in atoms:
         if atom.kind == "always":
             return Applicability(True, ("it always applies",))
         if atom.kind == "seen":

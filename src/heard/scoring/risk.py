@@ -117,10 +117,15 @@ def _builtin_weights() -> RiskWeights:
 Reading = Literal["accepted", "gave_up", "unclear"]
 
 
+@lru_cache(maxsize=1024)
+def _cue_pattern(cue: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w){re.escape(cue.lower())}(?!\w)")
+
+
 def _cue(cues: Sequence[str], text: str) -> str | None:
     low = text.lower()
     for cue in cues:
-        if re.search(rf"(?<!\w){re.escape(cue.lower())}(?!\w)", low):
+        if _cue_pattern(cue).search(low):
             return cue
     return None
 

@@ -130,11 +130,14 @@ class Facts:
         by_id = self._by_id
         if not by_id:
             return []
-        lists = [by_id[i] for i in set(ids) if i in by_id]
+        lists = [found for i in ids if (found := by_id.get(i)) is not None]
         if not lists:
             return []
+        if len(lists) > 1:  # the same id twice in `ids` counts once
+            lists = list({id(found): found for found in lists}.values())
         if len(lists) == 1:
-            return sorted(lists[0], key=_finding_order)
+            only = lists[0]
+            return list(only) if len(only) == 1 else sorted(only, key=_finding_order)
         return sorted([f for found in lists for f in found], key=_finding_order)
 
     def applicability(
@@ -177,13 +180,12 @@ def _timing(step: Step, analysis: Analysis, why: str) -> StepResult:
     """Judge reply times: each agent reply against the first customer message it answers."""
     assert step.reply_within_seconds is not None
     limit = step.reply_within_seconds
-    stamps: dict[int, datetime | None] = {
-        i: t.ts for i, t in enumerate(analysis.conversation.turns)
-    }
+    conv_turns = analysis.conversation.turns
+    n = len(conv_turns)
     waits: list[tuple[int, datetime | None, int, datetime | None]] = []
     waiting: tuple[int, datetime | None] | None = None
     for t in analysis.turns:
-        ts = stamps.get(t.i)
+        ts = conv_turns[t.i].ts if 0 <= t.i < n else None
         if t.speaker == Speaker.customer:
             if waiting is None:
                 waiting = (t.i, ts)
@@ -268,7 +270,6 @@ def judge_step(step: Step, analysis: Analysis, facts: Facts | None = None) -> St
         allowed = {t.i for t in agent_turns[: step.within_agent_turns]}
         late = [f for f in evidence if f.turn not in allowed]
         evidence = [f for f in evidence if f.turn in allowed]
-    replies = _plural(len(agent_turns), "agent reply")
 
     if breaks:
         note = "broken by " + ", ".join(_quote(f) for f in breaks[:3])
@@ -278,6 +279,7 @@ def judge_step(step: Step, analysis: Analysis, facts: Facts | None = None) -> St
             note += f", despite {_quote(evidence[0])}"
         return _result(step, "missed", note + why, evidence=evidence, breaks=breaks)
     if not step.satisfied_by:
+        replies = _plural(len(agent_turns), "agent reply")
         return _result(step, "met", f"no {_list(step.broken_by)} in {replies}{why}")
     if evidence:
         note = _quote(evidence[0])
@@ -297,6 +299,7 @@ def judge_step(step: Step, analysis: Analysis, facts: Facts | None = None) -> St
             f"asks for it within the first {_plural(step.within_agent_turns or 0, 'reply')}"
             f"{why}",
         )
+    replies = _plural(len(agent_turns), "agent reply")
     return _result(step, "missed", f"no {_list(step.satisfied_by)} in {replies}{why}")
 
 
