@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.console import Console
 
 app = typer.Typer(
     name="heard",
@@ -15,3 +16,26 @@ train_app = typer.Typer(
     help="Train the learned tier's heads from local data.", no_args_is_help=True
 )
 app.add_typer(train_app, name="train")
+
+
+@app.callback()
+def _setup(
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only print errors on stderr."),
+) -> None:
+    """heard: an offline, explainable service-recovery copilot."""
+    import logging
+
+    from rich.logging import RichHandler
+
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(show_time=False, show_path=False, console=_stderr())],
+    )
+    # third-party libraries stay at warnings
+    for name in ("httpx", "sentence_transformers", "urllib3", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _stderr() -> Console:
+    return Console(stderr=True)

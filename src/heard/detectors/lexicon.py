@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import re
 import threading
@@ -56,6 +57,8 @@ import yaml
 
 from heard.errors import LexiconError
 from heard.model import Speaker
+
+log = logging.getLogger(__name__)
 
 _hs: Any
 try:  # Hyperscan is the fast path; Python's re is the portable fallback.
@@ -463,6 +466,11 @@ def _hyperscan_database(patterns: Sequence[Pattern]) -> Any:
     with contextlib.suppress(Exception):
         if path.is_file():
             return _hs.loadb(path.read_bytes(), _hs.HS_MODE_BLOCK)
+    log.info(
+        "compiling %d lexicon patterns into a Hyperscan database (once; cached in %s)",
+        len(patterns),
+        path.parent,
+    )
     db = _hs.Database()
     try:
         db.compile(
