@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
+
 from heard.detectors.base import Detector
 
 
@@ -21,9 +24,12 @@ def builtin(*, fast: bool = False) -> list[Detector]:
         *antipatterns.detectors(),
     ]
     if not fast:
+        # Imported by name: the semantic tier is an optional layer (and extra); without it
+        # the lexical tier runs alone and `Pipeline.tiers` says so.
         try:
-            from heard.semantic.detectors import semantic_detectors
+            semantic = importlib.import_module("heard.semantic.detectors")
         except ImportError:
             return out
-        out = semantic_detectors(out)
+        add: Callable[[list[Detector]], list[Detector]] = semantic.semantic_detectors
+        out = add(out)
     return out
