@@ -126,9 +126,13 @@ class Encoder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
         import torch
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # clutters stderr
 
         n_threads = threads or _core_count()
         if torch.get_num_threads() != n_threads:
@@ -197,11 +201,15 @@ def apply_adapter(model: Any, adapter: Path) -> None:
         raise ModelUnavailable(f"LoRA adapter not found: {adapter}")
     if importlib.util.find_spec("peft") is None:
         raise ModelUnavailable("LoRA adapters need 'peft'", hint=INSTALL_HINT)
+    import warnings
+
     from peft import PeftModel
 
     transformer = model[0]
-    peft_model = PeftModel.from_pretrained(transformer.auto_model, str(adapter))
-    transformer.auto_model = peft_model.merge_and_unload()
+    with warnings.catch_warnings():  # transformers' deprecation notes about peft internals
+        warnings.simplefilter("ignore", FutureWarning)
+        peft_model = PeftModel.from_pretrained(transformer.auto_model, str(adapter))
+        transformer.auto_model = peft_model.merge_and_unload()
 
 
 __all__ = ["EMBEDDING_DIM", "Encoder", "apply_adapter", "available", "model_path"]

@@ -1,0 +1,220 @@
+"""Semantic-tier commands: ``heard emotions`` and ``heard train emotions``.
+
+Thin wrappers over :mod:`heard.semantic.emotions` and :mod:`heard.semantic.train_emotions`.
+Exit codes as everywhere in heard: 2 bad input (the message names the line or column),
+3 the ``models`` extra or the weights are missing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from heard.cli.app import app, train_app
+from heard.errors import HeardError, InputError, ModelUnavailable
+
+#: Show a progress bar on stderr once an input has more than this many texts.
+EMOTIONS_PROGRESS_AFTER = 500
+
+_err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    _err.print(f"[bold red]error[/]: {escape(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+class EmotionTaxonomy(StrEnum):
+    service = "service"
+    goemotions = "goemotions"
+    ekman = "ekman"
+    sentiment = "sentiment"
+
+
+class EmotionFormat(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+    table = "table"
+
+
+def _decode(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"{source}:{line}: not valid UTF-8 ({exc.reason})") from None
+
+
+def read_texts(path: Path, column: str | None = None) -> list[str]:
+    """One text per line of a text file (``-`` is stdin), or one per row of a CSV column.
+
+    Lines are split on ``\\n`` only (a U+2028 inside a text stays in that text), so the
+    output lines up with the input line for line.
+    """
+    source = "<stdin>" if str(path) == "-" else str(path)
+    if str(path) == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{source}: cannot read ({exc.strerror or exc})") from None
+    text = _decode(data, source)
+    if column is None:
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()  # the newline that ends the last line
+        return [line.removesuffix("\r") for line in lines]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if reader.fieldnames is None or column not in reader.fieldnames:
+        known = ", ".join(reader.fieldnames or []) or "none"
+        raise InputError(f"{source}: no column '{column}' (columns: {known})")
+    texts = []
+    for row in reader:
+        value = row.get(column)
+        if value is None:
+            raise InputError(f"{source}:{reader.line_num}: row has no value for '{column}'")
+        texts.append(value)
+    return texts
+
+
+@app.command("emotions")
+def emotions_command(
+    input: Annotated[
+        Path, typer.Argument(help="Text file, one text per line ('-' for stdin), or a CSV.")
+    ],
+    taxonomy: Annotated[
+        EmotionTaxonomy, typer.Option(help="Label set to report.")
+    ] = EmotionTaxonomy.service,
+    format: Annotated[EmotionFormat, typer.Option("--format", help="Output format.")] = (
+        EmotionFormat.jsonl
+    ),
+    column: Annotated[
+        str | None, typer.Option(help="Read this column of a CSV file instead of lines.")
+    ] = None,
+    fast: Annotated[
+        bool, typer.Option("--fast", help="TF-IDF tier only: no torch, much faster.")
+    ] = False,
+    batch_size: Annotated[int, typer.Option(min=1, help="Texts per model batch.")] = 64,
+) -> None:
+    """Emotions of each text, one result per input line, in input order.
+
+    JSONL lines are {"labels": [...], "scores": {label: probability}}; an empty input
+    line gives {"labels": [], "scores": {}}.
+    """
+    from heard.semantic.emotions import EmotionModel, taxonomy_maps
+
+    try:
+        texts = read_texts(input, column)
+        model = EmotionModel.load(fast=fast)
+    except ModelUnavailable as exc:
+        raise _fail(str(exc), 3) from None
+    except HeardError as exc:
+        raise _fail(str(exc)) from None
+
+    chunk = max(batch_size, 256)
+    results = []
+    progress = (
+        Progress(
+            TextColumn("emotions"), BarColumn(), MofNCompleteColumn(), console=_err, transient=True
+        )
+        if len(texts) > EMOTIONS_PROGRESS_AFTER
+        else None
+    )
+    task = progress.add_task("emotions", total=len(texts)) if progress else None
+    if progress:
+        progress.start()
+    try:
+        for start in range(0, len(texts), chunk):
+            batch = texts[start : start + chunk]
+            results += model.classify(batch, taxonomy.value, batch_size=batch_size)
+            if progress is not None and task is not None:
+                progress.advance(task, len(batch))
+    finally:
+        if progress:
+            progress.stop()
+
+    labels = list(taxonomy_maps().labels(taxonomy.value))
+    out = sys.stdout
+    if format is EmotionFormat.jsonl:
+        for chosen, scores in results:
+            rounded = {name: round(value, 4) for name, value in scores.items()}
+            out.write(json.dumps({"labels": chosen, "scores": rounded}, ensure_ascii=False))
+            out.write("\n")
+    elif format is EmotionFormat.csv:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["labels", *labels])
+        for chosen, scores in results:
+            cells = [f"{scores[name]:.4f}" if name in scores else "" for name in labels]
+            writer.writerow([";".join(chosen), *cells])
+    else:
+        table = Table("#", "text", "labels", "top scores", title=f"emotions ({taxonomy.value})")
+        for i, (text, (chosen, scores)) in enumerate(zip(texts, results, strict=True), start=1):
+            top = sorted(scores.items(), key=lambda kv: -kv[1])[:3]
+            table.add_row(
+                str(i),
+                text if len(text) <= 60 else text[:57] + "...",
+                ", ".join(chosen),
+                " ".join(f"{name} {value:.2f}" for name, value in top),
+            )
+        Console().print(table)
+
+
+@train_app.command("emotions")
+def train_emotions_command(
+    goemotions: Annotated[Path, typer.Option(help="Folder with GoEmotions train.tsv and dev.tsv.")],
+    out: Annotated[Path, typer.Option(help="Folder for the weights and emotions_metrics.json.")],
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Keep frozen-encoder embeddings here between runs.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (13 gives the shipped weights).")] = 13,
+    threads: Annotated[
+        int, typer.Option(min=1, help="Torch threads (1 reproduces the shipped weights).")
+    ] = 1,
+) -> None:
+    """Train the emotion model (the recipe of the shipped weights) and print dev metrics."""
+    import dataclasses
+
+    try:
+        from heard.semantic.train_emotions import Recipe, train
+    except ImportError as exc:  # pragma: no cover - heard itself is broken
+        raise _fail(str(exc), 3) from None
+    from heard.semantic.encoder import INSTALL_HINT, missing_requirements
+
+    missing = missing_requirements()
+    if missing:
+        raise _fail(f"E301: training needs {', '.join(missing)} ({INSTALL_HINT})", 3)
+    for name in ("train.tsv", "dev.tsv"):
+        if not (goemotions / name).is_file():
+            raise _fail(f"E001: {goemotions / name}: no such file")
+    recipe = dataclasses.replace(Recipe(seed=seed), threads=threads)
+    try:
+        metrics = train(
+            goemotions / "train.tsv",
+            goemotions / "dev.tsv",
+            out,
+            seed=seed,
+            recipe=recipe,
+            cache_dir=cache_dir,
+            log=lambda message: _err.print(f"[dim]{escape(message)}[/]", highlight=False),
+        )
+    except ModelUnavailable as exc:
+        raise _fail(str(exc), 3) from None
+    except HeardError as exc:
+        raise _fail(str(exc)) from None
+    summary = {
+        mode: {k: metrics[mode][k] for k in ("macro_f1", "ekman_macro_f1", "sentiment_macro_f1")}
+        for mode in ("full", "fast")
+    }
+    typer.echo(json.dumps({"out": str(out), "dev": summary}, indent=1))
