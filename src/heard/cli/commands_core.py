@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from heard.catalog import catalog
-from heard.cli.app import app
+from heard.cli.app import app, err, fail
 from heard.cli.report import render_analysis, scorecard_table
 from heard.errors import HeardError, InputError, ModelUnavailable
 from heard.model import Analysis, Conversation
@@ -30,19 +30,12 @@ from heard.pipeline import Pipeline
 #: Show a progress bar once an input has more than this many conversations.
 PROGRESS_AFTER = 200
 
-err = Console(stderr=True)
-
 
 class OutFormat(StrEnum):
     table = "table"
     json = "json"
     jsonl = "jsonl"
     csv = "csv"
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error[/]: {message}")
-    return typer.Exit(code)
 
 
 def _pipeline(fast: bool, playbooks: list[str] | None) -> Pipeline:
@@ -80,7 +73,7 @@ def _analyses(pipe: Pipeline, conversations: Iterator[Conversation]) -> Iterator
     progress: Progress | None = None
     task = None
     try:
-        for n, conv in enumerate(conversations, 1):
+        for n, analysis in enumerate(pipe.analyze_many(conversations), 1):
             if n == PROGRESS_AFTER and err.is_terminal:
                 progress = Progress(
                     SpinnerColumn(),
@@ -93,7 +86,7 @@ def _analyses(pipe: Pipeline, conversations: Iterator[Conversation]) -> Iterator
                 )
                 progress.start()
                 task = progress.add_task("analyse", total=None, completed=n - 1)
-            yield pipe.analyze(conv)
+            yield analysis
             if progress is not None and task is not None:
                 progress.advance(task)
     finally:
