@@ -389,3 +389,19 @@ def test_tiers_are_reported(semantic_pipeline: Pipeline) -> None:
     assert names.index("semantic.techniques") > max(
         names.index(n) for n in names if n.startswith("lexical.") and n.split(".", 1)[1] in HEAD_IDS
     )
+
+
+def test_train_techniques_cli_names_the_missing_file(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from heard.cli import app
+
+    result = CliRunner().invoke(
+        app, ["train", "techniques", "--data", str(tmp_path), "--out", str(tmp_path / "o")]
+    )
+    if not encoder_module.available():
+        assert result.exit_code == 3 and "models" in result.output
+        return
+    assert result.exit_code == 2
+    assert "train.jsonl: no such file" in result.output
+    assert not (tmp_path / "o").exists()  # nothing written

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 app = typer.Typer(
     name="heard",
@@ -39,3 +40,27 @@ def _setup(
 
 def _stderr() -> Console:
     return Console(stderr=True)
+
+
+#: Where commands print errors, progress and notes (stdout carries results only).
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print ``error: message`` on stderr (as text, never as markup); the Exit to raise."""
+    err.print(f"[bold red]error[/]: {escape(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def note(message: str) -> None:
+    """A dim progress line on stderr (training recipes report through this)."""
+    err.print(f"[dim]{escape(message)}[/]", highlight=False, soft_wrap=True)
+
+
+def require_models(what: str) -> None:
+    """Exit 3 with the install hint when the ``models`` extra is missing."""
+    from heard.semantic.encoder import INSTALL_HINT, missing_requirements
+
+    missing = missing_requirements()
+    if missing:
+        raise fail(f"E301: {what} needs {', '.join(missing)} ({INSTALL_HINT})", 3)

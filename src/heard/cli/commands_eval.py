@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 
-from heard.cli.app import app, train_app
+from heard.cli.app import app, err, fail, note, require_models, train_app
 from heard.errors import HeardError, InputError, ModelUnavailable
 
 if TYPE_CHECKING:
@@ -36,17 +36,10 @@ eval_app = typer.Typer(
 )
 app.add_typer(eval_app, name="eval")
 
-_err = Console(stderr=True)
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    _err.print(f"[bold red]error[/]: {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
-
 
 def _console(json_out: Path | None) -> Console:
     """Where the table goes: stdout, or stderr when the JSON takes stdout."""
-    return _err if json_out is not None and str(json_out) == "-" else Console()
+    return err if json_out is not None and str(json_out) == "-" else Console()
 
 
 def _write_json(json_out: Path | None, payload: Any) -> None:
@@ -60,8 +53,8 @@ def _write_json(json_out: Path | None, payload: Any) -> None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise _fail(f"E001: {json_out}: cannot write ({exc.strerror or exc})") from None
-    _err.print(f"[dim]figures written to {escape(str(json_out))}[/]", highlight=False)
+        raise fail(f"E001: {json_out}: cannot write ({exc.strerror or exc})") from None
+    err.print(f"[dim]figures written to {escape(str(json_out))}[/]", highlight=False)
 
 
 def _num(value: float | None, digits: int = 3) -> str:
@@ -117,7 +110,7 @@ def eval_labeled_command(
     from heard.pipeline import Pipeline
 
     if not file.is_file():
-        raise _fail(f"E001: {file}: no such file")
+        raise fail(f"E001: {file}: no such file")
     try:
         pipeline = Pipeline(fast=fast, playbooks=[])
         problems: list[str] = []
@@ -129,13 +122,13 @@ def eval_labeled_command(
             source=str(file),
         )
     except ModelUnavailable as exc:
-        raise _fail(str(exc), 3) from None
+        raise fail(str(exc), 3) from None
     except HeardError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     for problem in problems[:20]:
-        _err.print(f"[yellow]skipped[/]: {escape(problem)}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]skipped[/]: {escape(problem)}", highlight=False, soft_wrap=True)
     if not fast and "semantic" not in pipeline.tiers:
-        _err.print("[dim]semantic tier not installed: measuring the lexical tier alone[/]")
+        err.print("[dim]semantic tier not installed: measuring the lexical tier alone[/]")
     _print_labeled(report, _console(json_out))
     _write_json(json_out, report.model_dump(mode="json"))
 
@@ -247,14 +240,14 @@ def eval_goemotions_command(
     from heard.semantic.train_emotions import evaluate_goemotions
 
     if not tsv.is_file():
-        raise _fail(f"E001: {tsv}: no such file")
+        raise fail(f"E001: {tsv}: no such file")
     try:
         model = EmotionModel.load(fast=fast, weights_dir=weights)
         result = evaluate_goemotions(model, tsv, limit=limit)
     except ModelUnavailable as exc:
-        raise _fail(str(exc), 3) from None
+        raise fail(str(exc), 3) from None
     except HeardError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console = _console(json_out)
     table = Table(
         Column("taxonomy", no_wrap=True),
@@ -289,11 +282,11 @@ def eval_epitome_command(
         empathy = EmpathyModel.load(model)
         result = evaluate_epitome(empathy, folder)
     except ModelUnavailable as exc:
-        raise _fail(str(exc), 3) from None
+        raise fail(str(exc), 3) from None
     except HeardError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if not result["data_matches"]:
-        _err.print(
+        err.print(
             "[yellow]warning[/]: these files differ from the ones the model was trained on; "
             "the held-out seeker posts are the same ids, but the figures are not comparable",
             highlight=False,
@@ -346,14 +339,9 @@ def train_empathy_command(
     import dataclasses
 
     from heard.semantic.empathy import LICENCE_NOTICE, Recipe, train_empathy
-    from heard.semantic.encoder import INSTALL_HINT, missing_requirements
 
-    _err.print(
-        f"[bold yellow]licence[/]: {escape(LICENCE_NOTICE)}", highlight=False, soft_wrap=True
-    )
-    missing = missing_requirements()
-    if missing:
-        raise _fail(f"E301: training needs {', '.join(missing)} ({INSTALL_HINT})", 3)
+    err.print(f"[bold yellow]licence[/]: {escape(LICENCE_NOTICE)}", highlight=False, soft_wrap=True)
+    require_models("training")
     recipe = dataclasses.replace(Recipe(), seed=seed, threads=threads)
     try:
         header = train_empathy(
@@ -361,14 +349,12 @@ def train_empathy_command(
             out,
             recipe=recipe,
             cache_dir=cache_dir,
-            log=lambda message: _err.print(
-                f"[dim]{escape(message)}[/]", highlight=False, soft_wrap=True
-            ),
+            log=note,
         )
     except ModelUnavailable as exc:
-        raise _fail(str(exc), 3) from None
+        raise fail(str(exc), 3) from None
     except HeardError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     summary = {
         m: {k: f[k] for k in ("rows", "accuracy", "macro_f1")} for m, f in header["heldout"].items()
     }
@@ -404,14 +390,14 @@ def empathy_command(
         rows = read_pairs(input)
         empathy = EmpathyModel.load(model)
     except ModelUnavailable as exc:
-        raise _fail(str(exc), 3) from None
+        raise fail(str(exc), 3) from None
     except InputError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     rateable = [k for k, row in enumerate(rows) if row.problem is None or row.response.strip()]
     for row in rows:
         if row.problem is not None:
             rated = "rated without context" if row.response.strip() else "level 0"
-            _err.print(
+            err.print(
                 f"[yellow]warning[/]: {escape(str(input))}:{row.line}: {escape(row.problem)} "
                 f"({rated})",
                 highlight=False,
@@ -420,7 +406,7 @@ def empathy_command(
     try:
         ratings = empathy.rate([(rows[k].seeker, rows[k].response) for k in rateable])
     except ModelUnavailable as exc:
-        raise _fail(str(exc), 3) from None
+        raise fail(str(exc), 3) from None
     results = [EmpathyRating.none() for _ in rows]
     for k, rating in zip(rateable, ratings, strict=True):
         results[k] = rating

@@ -17,22 +17,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from heard.cli.app import app, train_app
+from heard.cli.app import app, err, fail, note, require_models, train_app
 from heard.errors import HeardError, InputError, ModelUnavailable
 
 #: Show a progress bar on stderr once an input has more than this many texts.
 EMOTIONS_PROGRESS_AFTER = 500
-
-_err = Console(stderr=True)
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    _err.print(f"[bold red]error[/]: {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
 
 
 class EmotionTaxonomy(StrEnum):
@@ -119,15 +111,15 @@ def emotions_command(
         texts = read_texts(input, column)
         model = EmotionModel.load(fast=fast)
     except ModelUnavailable as exc:
-        raise _fail(str(exc), 3) from None
+        raise fail(str(exc), 3) from None
     except HeardError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
     chunk = max(batch_size, 256)
     results = []
     progress = (
         Progress(
-            TextColumn("emotions"), BarColumn(), MofNCompleteColumn(), console=_err, transient=True
+            TextColumn("emotions"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
         )
         if len(texts) > EMOTIONS_PROGRESS_AFTER
         else None
@@ -189,15 +181,11 @@ def train_emotions_command(
     try:
         from heard.semantic.train_emotions import Recipe, train
     except ImportError as exc:  # pragma: no cover - heard itself is broken
-        raise _fail(str(exc), 3) from None
-    from heard.semantic.encoder import INSTALL_HINT, missing_requirements
-
-    missing = missing_requirements()
-    if missing:
-        raise _fail(f"E301: training needs {', '.join(missing)} ({INSTALL_HINT})", 3)
+        raise fail(str(exc), 3) from None
+    require_models("training")
     for name in ("train.tsv", "dev.tsv"):
         if not (goemotions / name).is_file():
-            raise _fail(f"E001: {goemotions / name}: no such file")
+            raise fail(f"E001: {goemotions / name}: no such file")
     recipe = dataclasses.replace(Recipe(seed=seed), threads=threads)
     try:
         metrics = train(
@@ -207,14 +195,57 @@ def train_emotions_command(
             seed=seed,
             recipe=recipe,
             cache_dir=cache_dir,
-            log=lambda message: _err.print(f"[dim]{escape(message)}[/]", highlight=False),
+            log=note,
         )
     except ModelUnavailable as exc:
-        raise _fail(str(exc), 3) from None
+        raise fail(str(exc), 3) from None
     except HeardError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     summary = {
         mode: {k: metrics[mode][k] for k in ("macro_f1", "ekman_macro_f1", "sentiment_macro_f1")}
         for mode in ("full", "fast")
     }
     typer.echo(json.dumps({"out": str(out), "dev": summary}, indent=1))
+
+
+@train_app.command("techniques")
+def train_techniques_command(
+    data: Annotated[
+        Path,
+        typer.Option(help="Folder with heard's written examples: train/dev/test.jsonl."),
+    ] = Path("data/techniques"),
+    out: Annotated[
+        Path, typer.Option(help="Folder for techniques.npz and techniques.json.")
+    ] = Path("techniques-weights"),
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(help="Keep sentence embeddings here between runs (default: heard's cache)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (13 gives the shipped heads).")] = 13,
+) -> None:
+    """Train the technique / anti-pattern heads (the recipe of the shipped ones) from
+    heard's own examples, and print the held-out test figures."""
+    require_models("training")
+    for name in ("train.jsonl", "dev.jsonl", "test.jsonl"):
+        if not (data / name).is_file():
+            raise fail(
+                f"E001: {data / name}: no such file (the examples are in the repository's "
+                "data/techniques folder; run from a checkout or pass --data)"
+            )
+    from heard.semantic.train_techniques import format_table, train_techniques
+
+    try:
+        result = train_techniques(
+            data,
+            out,
+            seed=seed,
+            cache_dir=cache_dir,
+            log=note,
+        )
+    except ModelUnavailable as exc:
+        raise fail(str(exc), 3) from None
+    except HeardError as exc:
+        raise fail(str(exc)) from None
+    err.print("test split (template families never seen in training):")
+    typer.echo(format_table(result["test"]))
+    err.print(f"wrote {out / 'techniques.npz'} and {out / 'techniques.json'}")

@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from heard.detectors.base import Detector, Doc
+from heard.evaluation import Tally
 from heard.model import Conversation, Speaker, Turn
 from heard.semantic.techniques import (
     HEAD_IDS,
@@ -82,7 +83,11 @@ EMIT_PRECISION_ANTI = 0.97
 EMIT_MIN_SUPPORT = 10
 EMIT_HIGH = (0.985, 0.99, 0.995)
 N_EXAMPLES = 12
-DEFAULT_CACHE = Path("/tmp/heard-techniques-cache")
+def default_cache() -> Path:
+    """Where sentence embeddings are kept between training runs (HEARD_CACHE_DIR overrides)."""
+    from heard.detectors.lexicon import cache_dir
+
+    return cache_dir() / "techniques-embeddings"
 
 
 # -- data ------------------------------------------------------------------------------------
@@ -137,7 +142,7 @@ class EmbeddingTable:
     (``encode`` looks texts up; unknown texts are encoded with the real encoder).
     """
 
-    def __init__(self, encoder: Any, cache_dir: Path | None = DEFAULT_CACHE) -> None:
+    def __init__(self, encoder: Any, cache_dir: Path | None = None) -> None:
         self.encoder = encoder
         self.cache_dir = cache_dir
         self.vectors: dict[str, npt.NDArray[np.float32]] = {}
@@ -377,19 +382,8 @@ def forward(layers: Layers, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float3
 # -- metrics ---------------------------------------------------------------------------------
 
 
-@dataclass
-class Counts:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-
-    def add(self, predicted: bool, gold: bool) -> None:
-        if predicted and gold:
-            self.tp += 1
-        elif predicted:
-            self.fp += 1
-        elif gold:
-            self.fn += 1
+class Counts(Tally):
+    """:class:`heard.evaluation.Tally` with the compact figures the training report prints."""
 
     def prf(self) -> dict[str, float | int]:
         p = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
@@ -546,7 +540,7 @@ def train_techniques(
     *,
     encoder: Any | None = None,
     recipe: Recipe | None = None,
-    cache_dir: Path | None = DEFAULT_CACHE,
+    cache_dir: Path | None = None,
     log: Log | None = None,
     reuse: Path | None = None,
 ) -> dict[str, Any]:
@@ -566,7 +560,7 @@ def train_techniques(
         from heard.semantic.encoder import Encoder
 
         encoder = Encoder.load(threads=recipe.threads)
-    table = EmbeddingTable(encoder, cache_dir)
+    table = EmbeddingTable(encoder, cache_dir if cache_dir is not None else default_cache())
     split_rows = {s: read_rows(data_dir / f"{s}.jsonl") for s in SPLITS}
     table.fill((u.text for rows in split_rows.values() for r in rows for u in r.units), say)
     say("lexical tier over the splits (gates and fusion tuning)")
