@@ -258,6 +258,14 @@ def _name_words(clean: str) -> set[str]:
     return out
 
 
+def _strip(text: str) -> str:
+    """`text` with links and @handles replaced by one space each: for finding words and
+    numbers where offsets do not matter (cheaper than `_blank`, same tokens)."""
+    if "@" not in text and "#" not in text and "http" not in text and "www." not in text:
+        return text
+    return _SKIP.sub(" ", text)
+
+
 def case_details(doc: Doc) -> CaseDetails:
     """The customer's specifics in `doc`, extracted once and cached in ``doc.cache``."""
     cached = doc.cache.get(CACHE_KEY)
@@ -267,6 +275,9 @@ def case_details(doc: Doc) -> CaseDetails:
     first_turn, kinds = details.first_turn, details.kinds
     handles: set[str] = set()
     customer = Speaker.customer
+    # Words of earlier customer turns: their keys are known already, so a word met again
+    # can only turn a "word" into a "name" (customers repeat their words a lot).
+    seen: set[str] = set()
     for turn in doc.turns:
         text = turn.text
         if "@" in text:
@@ -274,10 +285,13 @@ def case_details(doc: Doc) -> CaseDetails:
         if turn.speaker is not customer or not text:
             continue
         i = turn.i
-        clean = _blank(text)
+        clean = _strip(text)  # offsets are not needed here, only the words
         low = clean.lower()
         names = _name_words(clean) if clean != low else set()
-        for word in set(_WORD.findall(low)) - _STOP:
+        words = set(_WORD.findall(low))
+        words -= _STOP
+        fresh = words - seen if seen else words
+        for word in fresh:
             key = _content_key(word)
             if key is None:
                 continue
@@ -291,6 +305,12 @@ def case_details(doc: Doc) -> CaseDetails:
                     kinds[key] = kind
                 elif kind == "name":
                     kinds[key] = "name"
+        if names and len(fresh) < len(words):
+            for word in names.intersection(words).difference(fresh):
+                key = _content_key(word)
+                if key is not None and key not in _DATES and kinds.get(key) == "word":
+                    kinds[key] = "name"
+        seen |= words
         for m in _NUMBER.finditer(low):
             key = _number_key(low[_number_start(low, m.start()) : m.end()])
             if key and key not in kinds:
@@ -298,7 +318,8 @@ def case_details(doc: Doc) -> CaseDetails:
                 kinds[key] = "number"
     details.company = " ".join(sorted(handles))
     if handles:
-        for key in [k for k in first_turn if _is_company(k, details.company)]:
+        company = details.company
+        for key in [k for k in first_turn if _is_company(k, company)]:
             del first_turn[key]
             del kinds[key]
     doc.cache[CACHE_KEY] = details
@@ -338,9 +359,11 @@ def _echoes(doc: Doc, turn: TurnState) -> list[Specific]:
     clean = _blank(text)
     low = clean.lower()
     out: list[Specific] = []
+    found = set(_WORD.findall(low))
+    found -= _STOP  # (no stop word is a date: `_content_key` gives None for all of them)
     words = [
         (w, key)
-        for w in set(_WORD.findall(low))
+        for w in found
         if (key := _content_key(w)) is not None and first_turn.get(key, now) < now
     ]
     if words:

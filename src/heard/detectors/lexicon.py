@@ -228,19 +228,32 @@ class Lexicon:
         self._lower_regexes: list[re.Pattern[str] | None] = [
             re.compile(p.source) if _lower_safe(p.source) else None for p in self.patterns
         ]
-        # per pattern: its key's group number, kind (0 id, 1 unless, 2 set), key, pattern
-        # and regexes (the lower-case one or None, the case-insensitive one)
+        # Per pattern, what `scan` needs, in one tuple (one index instead of several):
+        # its key's group number, kind (0 id, 1 unless, 2 set), key, the pattern, the regex
+        # to run on an ASCII text and whether it runs on the lower-cased text (True) or
+        # the text itself, the regex for other texts, and whether it can match empty.
         kinds = {"id": 0, "unless": 1, "set": 2}
         self._group_ids: tuple[dict[str, int], dict[str, int], dict[str, int]] = ({}, {}, {})
         self._plans: list[
-            tuple[int, int, str, Pattern, re.Pattern[str] | None, re.Pattern[str]]
+            tuple[int, int, str, Pattern, re.Pattern[str], bool, re.Pattern[str], bool]
         ] = []
         for p, fast, slow in zip(self.patterns, self._lower_regexes, self._regexes, strict=True):
             kind = kinds[p.kind]
             numbers = self._group_ids[kind]
             if p.key not in numbers:
                 numbers[p.key] = sum(len(g) for g in self._group_ids)
-            self._plans.append((numbers[p.key], kind, p.key, p, fast, slow))
+            self._plans.append(
+                (
+                    numbers[p.key],
+                    kind,
+                    p.key,
+                    p,
+                    fast or slow,
+                    fast is not None,
+                    slow,
+                    _may_match_empty(slow),
+                )
+            )
         self._by_speaker: dict[Speaker, list[Pattern]] = {
             sp: [p for p in self.patterns if sp in self.pattern_speakers(p)] for sp in Speaker
         }
@@ -282,9 +295,13 @@ class Lexicon:
 
     # -- scanning ------------------------------------------------------------------
     def candidates(self, folded: str, speaker: Speaker | None = None) -> list[int]:
-        """Indexes of the patterns that may match `folded` in a turn by `speaker`.
+        """Indexes of the patterns that may match `folded` in a turn by `speaker`, in
+        increasing order (lexicon order: the order `scan` breaks ties in).
 
-        Without Hyperscan: every pattern that applies to the speaker.
+        Without Hyperscan: every pattern that applies to the speaker. With it, the order
+        Hyperscan reports matches in is its own (not by pattern, and free to change with
+        any lexicon edit or Hyperscan version), so the reported indexes are sorted: the
+        results must not depend on it, and equal the ones without Hyperscan.
         """
         if speaker is None:
             return sorted({i for sp in Speaker for i in self.candidates(folded, sp)})
@@ -299,6 +316,7 @@ class Lexicon:
             match_event_handler=lambda pid, s, e, f, c: ids.append(pid),
             scratch=self._scratch(speaker, db),
         )
+        ids.sort()
         return ids
 
     def scan(self, text: str, speaker: Speaker | None = None) -> Scan:
@@ -308,22 +326,31 @@ class Lexicon:
         out = Scan()
         if not folded:
             return out  # nothing can match (empty matches are never kept)
-        lowered = folded.lower() if ascii else ""
+        pids = self.candidates(folded, speaker)
+        if not pids:
+            return out
+        lowered = folded.lower() if ascii else folded
         plans = self._plans
         ids = out.ids
         others = (out.unless, out.unless, out.sets)  # by kind; kind 0 (id) uses `ids`
+        span = _SPAN
         # The matches of one pattern (finditer) do not overlap and come in text order, so
         # all are kept. As if all matches were sorted by (start, longest first; ties in
-        # the order the patterns were reported) and then grouped: each key's list is put
-        # in that order and the keys are ordered by their first match.
+        # lexicon order, the first pattern first) and then grouped: each key's list is put
+        # in that order and the keys are ordered by their first match. So of two patterns
+        # matching the same span, the one earlier in the lexicon files (file name order,
+        # then YAML order) comes first, and its hit is the one a detector keeps.
         first: dict[int, tuple[int, int, int]] = {}
         several = False  # a key got matches of more than one pattern
-        for rank, pid in enumerate(self.candidates(folded, speaker)):
-            group_id, kind, key, p, fast, slow = plans[pid]
-            if ascii and fast is not None:
-                spans = [sp for m in fast.finditer(lowered) if (sp := m.span())[1] > sp[0]]
+        for rank, pid in enumerate(pids):
+            group_id, kind, key, p, ascii_regex, on_lowered, regex, empty = plans[pid]
+            # map(Match.span, ...) runs in C: no Python frame per match
+            if ascii:
+                spans = list(map(span, ascii_regex.finditer(lowered if on_lowered else folded)))
             else:
-                spans = [sp for m in slow.finditer(folded) if (sp := m.span())[1] > sp[0]]
+                spans = list(map(span, regex.finditer(folded)))
+            if empty:
+                spans = [sp for sp in spans if sp[1] > sp[0]]
             if not spans:
                 continue
             head = (spans[0][0], -spans[0][1], rank)
@@ -343,7 +370,7 @@ class Lexicon:
             else:
                 others[kind][key].extend(spans)
         if several:
-            for matches in out.ids.values():
+            for matches in ids.values():
                 if len(matches) > 1:
                     matches.sort(key=_id_order)
             for group in (out.unless, out.sets):
@@ -352,10 +379,28 @@ class Lexicon:
                         found_spans.sort(key=_span_order)
         if len(first) > 1:
             group_ids = self._group_ids
-            _order_keys(out.ids, group_ids[0], first)
-            _order_keys(out.unless, group_ids[1], first)
-            _order_keys(out.sets, group_ids[2], first)
+            if len(ids) > 1:
+                _order_keys(ids, group_ids[0], first)
+            if len(out.unless) > 1:
+                _order_keys(out.unless, group_ids[1], first)
+            if len(out.sets) > 1:
+                _order_keys(out.sets, group_ids[2], first)
         return out
+
+
+_SPAN = re.Match.span
+
+
+def _may_match_empty(regex: re.Pattern[str]) -> bool:
+    """Whether `regex` may match the empty string somewhere (its empty matches are then
+    filtered out; the others skip that filter). Conservative: True when unsure."""
+    parser: Any = getattr(re, "_parser", None)  # the parser `re` itself uses (3.11+)
+    if parser is None:  # pragma: no cover - a Python without it
+        return True
+    try:
+        return bool(parser.parse(regex.pattern, regex.flags).getwidth()[0] == 0)
+    except Exception:  # pragma: no cover - defensive: never fail a load over this
+        return True
 
 
 _FOLD_PAIRS = tuple((chr(k), v) for k, v in _FOLD.items())

@@ -59,6 +59,12 @@ def _parsed(value: str | tuple[str, ...]) -> tuple[Condition, bool, bool]:
     return condition, condition.always, bool(atoms) and atoms[0].kind == "always"
 
 
+@lru_cache(maxsize=256)
+def _reads_ids(condition: Condition) -> bool:
+    """Whether `evaluate` of `condition` depends on the step's ids (a ``seen`` atom)."""
+    return any(a.kind == "seen" for a in condition.atoms)
+
+
 def _quote(f: Finding) -> str:
     text = " ".join(f.text.split())
     if len(text) > _QUOTE:
@@ -143,8 +149,12 @@ class Facts:
     def applicability(
         self, source: str | tuple[str, ...], condition: Condition, ids: tuple[str, ...]
     ) -> Applicability:
-        """`evaluate` of `condition` (parsed from `source`) for a step with `ids`."""
-        key = (source, ids)
+        """`evaluate` of `condition` (parsed from `source`) for a step with `ids`.
+
+        Only a ``seen`` atom reads the step's ids: without one, every step with the same
+        condition (``customer_emotion`` is in three playbooks) shares one evaluation.
+        """
+        key = (source, ids if _reads_ids(condition) else ())
         found = self._applies.get(key)
         if found is None:
             found = self._applies[key] = evaluate(
