@@ -531,6 +531,38 @@ def test_coach_with_a_playbook_and_authority(
     assert error(r, 422)["field"] == "conversation.turns"
 
 
+def test_coach_answers_exactly_what_the_service_says(
+    service: Service, client: TestClient, keys: Keys
+) -> None:
+    """The route serializes the coach's response once, in the documented CoachOut shape."""
+    from heard.api.schemas import CoachIn, CoachOut
+
+    body = _coach_body(draft="It's our policy, calm down.")
+    r = client.post("/coach", headers=auth(keys.agent_1), json=body)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    out = CoachOut.model_validate(r.json())
+    want = service.coach(
+        service.authenticate(keys.agent_1),
+        CoachIn.model_validate(body).conversation.conversation(),
+        draft=body["draft"],
+    )
+    assert out.model_dump(exclude={"elapsed_ms"}) == want.model_dump(exclude={"elapsed_ms"})
+    assert r.headers["x-content-type-options"] == "nosniff"  # the middleware still applies
+
+
+def test_the_app_warms_the_engine_up_when_it_starts(db_url: str, tmp_path: Any, keys: Keys) -> None:
+    engine = AnalysisEngine(fast=True)
+    svc = Service.open(make_settings(db_url, tmp_path), engine=engine)
+    app = create_app(service=svc)
+    assert not engine._warm
+    with TestClient(app):
+        assert engine._warm  # before the first request
+    cold = AnalysisEngine(fast=True)
+    with TestClient(create_app(service=Service(svc.settings, engine=cold), warm_up=False)):
+        assert not cold._warm
+    svc.close()
+
+
 # -- users and settings --------------------------------------------------------------------------
 
 

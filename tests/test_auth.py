@@ -113,6 +113,34 @@ def test_a_deleted_user_key_stops_working(client: TestClient, keys: Keys) -> Non
     assert client.get("/me", headers=auth(keys.agent_2)).status_code == 401
 
 
+def test_a_key_removed_by_another_process_stops_working_at_once(
+    client: TestClient, keys: Keys, settings: Any
+) -> None:
+    """The API reads the key's row on every request: a user removed through another
+    Service on the same database (as `heard users remove` does) is refused right away,
+    on the coach's hot path too, while the other keys keep working."""
+    body = {"conversation": {"turns": [{"speaker": "customer", "text": "Where is my refund?"}]}}
+    for _ in range(3):  # the key has been used, and verified, many times
+        assert client.post("/coach", headers=auth(keys.agent_2), json=body).status_code == 200
+    other = Service.open(settings, migrate=False)
+    try:
+        other.delete_user(SYSTEM, "bob")
+    finally:
+        other.close()
+    assert client.post("/coach", headers=auth(keys.agent_2), json=body).status_code == 401
+    assert client.get("/me", headers=auth(keys.agent_2)).status_code == 401
+    assert client.post("/coach", headers=auth(keys.agent_1), json=body).status_code == 200
+
+
+def test_a_key_only_works_whole(client: TestClient, keys: Keys) -> None:
+    """The row is found by the key's prefix; the rest of the key must match its hash."""
+    forged = key_prefix(keys.admin) + "x" * (len(keys.admin) - len(key_prefix(keys.admin)))
+    assert client.get("/me", headers=auth(forged)).status_code == 401
+    assert client.get("/me", headers=auth(keys.admin[:-1])).status_code == 401
+    assert client.get("/me", headers=auth(key_prefix(keys.admin))).status_code == 401
+    assert client.get("/me", headers=auth(keys.admin)).status_code == 200
+
+
 def test_the_last_admin_cannot_be_removed(client: TestClient, keys: Keys) -> None:
     users = client.get("/users", headers=auth(keys.admin)).json()
     root = next(u for u in users if u["role"] == "admin")

@@ -470,6 +470,79 @@ def test_the_analysis_is_cached(the_coach: Coach) -> None:
     assert coach(conv).conversation_id == conv.id  # the module-level function works too
 
 
+def _same_response(a: CoachResponse, b: CoachResponse) -> bool:
+    return a.model_dump(exclude={"elapsed_ms"}) == b.model_dump(exclude={"elapsed_ms"})
+
+
+def test_a_growing_conversation_reuses_its_prefix_and_matches_a_cold_run(pipe: Pipeline) -> None:
+    """Coached turn by turn, each cut is analysed from the cached shorter cut, and the
+    analysis and the answer are exactly those of a coach that never saw the conversation."""
+    live = Coach(pipe)
+    reused: list[int] = []
+    prefix = live._prefix
+
+    def spy(key: object) -> object:
+        found = prefix(key)  # type: ignore[arg-type]
+        if found is not None and found.doc is not None:
+            reused.append(len(found.doc.turns))
+        return found
+
+    live._prefix = spy  # type: ignore[assignment,method-assign]
+    for cid, conv in EXAMPLES.items():
+        previous = 0
+        for n in range(1, len(conv.turns) + 1):
+            c = cut(conv, n)
+            draft = "It is our policy." if n % 2 else None
+            warm = live.coach(c, draft=draft)
+            cold_coach = Coach(pipe)
+            cold = cold_coach.coach(c, draft=draft)
+            assert _same_response(warm, cold), (cid, n)
+            assert live.analysis(c).model_dump() == pipe.analyze(c).model_dump(), (cid, n)
+            if previous:
+                assert reused and reused[-1] == previous, (cid, n)
+            previous = n
+    assert len(reused) == sum(len(c.turns) - 1 for c in EXAMPLES.values())
+
+
+def test_only_the_same_conversation_is_reused_as_a_prefix(pipe: Pipeline) -> None:
+    live = Coach(pipe)
+    conv = cut(EXAMPLES["ex-02-telecom-outage-call"], 4)
+    live.coach(cut(conv, 2))
+    key = (conv.id, conv.channel, tuple((t.speaker, t.text, t.agent_id, t.ts) for t in conv.turns))
+    assert live._prefix(key) is not None
+    assert live._prefix(("other", *key[1:])) is None  # another id
+    assert live._prefix((key[0], "email", key[2])) is None  # another channel
+    edited = conv.turns[0].model_copy(update={"text": "Something else entirely."})
+    changed = (key[0], key[1], ((edited.speaker, edited.text, None, edited.ts), *key[2][1:]))
+    assert live._prefix(changed) is None  # an edited first turn: nothing is reused
+    assert _same_response(live.coach(conv), Coach(pipe).coach(conv))
+
+
+def test_the_prefix_index_follows_the_cache_bound(pipe: Pipeline) -> None:
+    small = Coach(pipe, cache_size=3)
+    conv = EXAMPLES["ex-02-telecom-outage-call"]
+    for n in range(1, 7):
+        small.coach(cut(conv, n))
+    assert len(small._analyses) == 3
+    assert sum(len(v) for v in small._by_conversation.values()) == 3
+    assert set(small._analyses) == {k for v in small._by_conversation.values() for k in v}
+
+
+def test_responses_do_not_share_the_cached_answer(the_coach: Coach) -> None:
+    conv = cut(EXAMPLES["ex-02-telecom-outage-call"], 3)
+    first = the_coach.coach(conv)
+    before = first.model_dump(exclude={"elapsed_ms"})
+    first.customer.emotions["anger"] = 99.0
+    first.customer.risk.reasons.append("mutated")
+    for c in first.cues:
+        c.evidence.clear()
+    for s in first.suggestions:
+        s.techniques.append("T.mutated")
+    first.commitments.clear()
+    again = the_coach.coach(conv)
+    assert again.model_dump(exclude={"elapsed_ms"}) == before
+
+
 # -- templates ---------------------------------------------------------------------------
 
 
@@ -577,3 +650,41 @@ def test_every_cli_option_condition_and_setting_is_documented() -> None:
         assert f"`{name}" in text, f"cue condition {name} is not in docs/coach.md"
     for var in ("HEARD_LLM_URL", "HEARD_LLM_MODEL", "HEARD_LLM_API_KEY", "HEARD_LLM_TIMEOUT"):
         assert var in text
+
+
+class _Recorder:
+    """A detector that only records what the coach asks it to prefetch."""
+
+    name = "test.prefetch"
+    version = 1
+    speakers = frozenset({Speaker.agent})
+    requires: tuple[str, ...] = ()
+    produces: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def detect(self, doc: object) -> None:
+        pass
+
+    def prefetch(self, texts: list[str]) -> None:
+        self.calls.append(list(texts))
+
+
+def test_candidate_replies_and_the_draft_are_prefetched_in_one_batch() -> None:
+    """The semantic tier embeds every reply the coach will check in one encoder call."""
+    from heard.pipeline import builtin_detectors
+
+    recorder = _Recorder()
+    pipe = Pipeline([*builtin_detectors(fast=True), recorder], playbooks=[])
+    conv = Conversation(
+        id="prefetch",
+        turns=[Turn(speaker=Speaker.customer, text="My refund still hasn't arrived. When?")],
+    )
+    draft = "We'll look into it."
+    got = Coach(pipe).coach(conv, draft=draft)
+    assert got.suggestions, "the coach should suggest something here"
+    assert len(recorder.calls) == 1  # one batch, not one call per reply
+    batch = recorder.calls[0]
+    assert draft in batch
+    assert all(s.text in batch for s in got.suggestions)

@@ -2,11 +2,17 @@
 
 Every endpoint except ``/health`` declares one of `AgentUser`, `LeadUser` or
 `AdminUser`; a test walks the routes to make sure none is left open.
+
+FastAPI runs every plain ``def`` dependency in its thread pool, and each hop there costs a
+few hundred microseconds on a busy machine (a handoff to a worker thread and back to the
+event loop). So only the dependency that does I/O, `current_principal` (one indexed read
+of the users table), is a ``def``; the others do no I/O and are ``async def``, which run
+on the event loop directly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -23,7 +29,7 @@ api_key_header = APIKeyHeader(
 )
 
 
-def get_service(request: Request) -> Service:
+async def get_service(request: Request) -> Service:
     service: Service = request.app.state.service
     return service
 
@@ -40,8 +46,8 @@ def current_principal(
     return service.authenticate(key)
 
 
-def requires(role: Role) -> Callable[[Principal], Principal]:
-    def check(actor: Annotated[Principal, Depends(current_principal)]) -> Principal:
+def requires(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    async def check(actor: Annotated[Principal, Depends(current_principal)]) -> Principal:
         actor.require(role)
         return actor
 

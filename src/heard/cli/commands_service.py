@@ -153,7 +153,7 @@ def serve(
     try:
         import uvicorn
 
-        from heard.api import create_app
+        from heard.api import create_app, prepare_to_serve
         from heard.service import BindRefused, Principal
         from heard.settings import sqlite_url
     except ImportError as exc:
@@ -197,6 +197,7 @@ def serve(
                 "'heard users add NAME --role admin'"
             )
         api = create_app(settings, service=service)
+        prepare_to_serve(service)  # detectors and models ready before the first request
         uvicorn.run(api, host=host, port=port, log_level="info")
 
 

@@ -19,9 +19,24 @@ from heard.coach.specifics import CaseFacts, case_facts
 from heard.detectors.base import Doc, TurnState
 from heard.detectors.case import CACHE_KEY as CASE_DETAILS
 from heard.detectors.case import USED_KEY as CASE_USED
+from heard.detectors.lexicon import Hit, Scan
 from heard.model import Analysis, Conversation, Finding, Speaker, Turn, TurnAnalysis
 from heard.pipeline import Pipeline
 from heard.scoring.playbook import Company, Playbook
+
+#: A turn's lexicon hits as the scan left them, before any context rule ran, and its scan.
+TurnHits = tuple[dict[str, list[Hit]], Scan | None]
+
+
+def copy_hits(hits: dict[str, list[Hit]] | None) -> dict[str, list[Hit]]:
+    """Fresh copies of a turn's hits: context rules change hits in place (their
+    explanation, their confidence), so a run must never share them with another."""
+    if not hits:
+        return {}
+    return {
+        k: [Hit(h.id, h.start, h.end, h.confidence, h.explanation) for h in v]
+        for k, v in hits.items()
+    }
 
 
 @dataclass(slots=True)
@@ -41,9 +56,14 @@ class Seed:
     Detectors that read agent turns all run again over every turn, so context rules see
     the new turn. ``tests/test_coach.py`` checks that the new turn's findings equal a full
     pipeline run's on every example.
+
+    Context rules change hits in place, so the hits a later run starts from are those
+    taken before any detector ran (`hits`, per turn, when the coach kept them), copied.
     """
 
     doc: Doc | None = None
+    #: each turn's hits and scan before the detectors ran (None: not scanned / not kept)
+    hits: list[TurnHits | None] | None = None
     facts: CaseFacts | None = None
     #: what the coach said about these turns, by (playbook digest, authority): it does not
     #: depend on the draft, so typing a new draft only checks the draft
@@ -59,6 +79,8 @@ class CoachContext:
     company: Company
     authority: str
     seed: Seed = field(default_factory=Seed)
+    #: the agent's draft of this request, if any: checked too, so it joins the prefetch
+    draft: str | None = None
     _facts: CaseFacts | None = None
     _demands: DemandAssessment | None = None
     _checked: dict[str, TurnState] = field(default_factory=dict)
@@ -145,6 +167,22 @@ class CoachContext:
         return state.sentence_at(span[0])
 
     # -- checking a candidate reply -----------------------------------------------------
+    def prefetch(self, texts: Iterable[str]) -> None:
+        """Let detectors batch their work for the replies about to be checked.
+
+        The semantic tier embeds the sentences of all of them (and of the draft) in one
+        encoder call, instead of one call per reply: on a CPU the call overhead and the
+        torch threads' start-up cost as much as the few sentences themselves. Detectors
+        without a ``prefetch`` method are skipped; results are the same either way.
+        """
+        todo = sorted({t for t in (*texts, self.draft or "") if t.strip()} - self._checked.keys())
+        if not todo:
+            return
+        for d in self.pipeline.detectors:
+            prefetch = getattr(d, "prefetch", None)
+            if callable(prefetch):
+                prefetch(todo)
+
     def next_agent_turn(self, text: str) -> TurnState:
         """The detectors' view of `text` as the agent's next turn (cached per text)."""
         got = self._checked.get(text)
@@ -167,10 +205,13 @@ class CoachContext:
         if base is None or len(base.turns) + 1 != len(conv.turns):
             return self.pipeline.run(conv)
         doc = Doc(conv)
-        for new, old in zip(doc.turns, base.turns, strict=False):
-            if old.hits is not None:
-                new.hits = {k: list(v) for k, v in old.hits.items()}
-                new.scan = old.scan
+        kept = self.seed.hits
+        for k, (new, old) in enumerate(zip(doc.turns, base.turns, strict=False)):
+            before = kept[k] if kept is not None and k < len(kept) else None
+            if before is not None:
+                new.hits, new.scan = copy_hits(before[0]), before[1]
+            elif old.hits is not None and kept is None:
+                new.hits, new.scan = copy_hits(old.hits), old.scan
             if old.speaker is not Speaker.agent:
                 new.findings = list(old.findings)
                 new.emotions = dict(old.emotions)
@@ -191,4 +232,4 @@ class CoachContext:
         return doc
 
 
-__all__ = ["CoachContext", "Seed"]
+__all__ = ["CoachContext", "Seed", "TurnHits", "copy_hits"]

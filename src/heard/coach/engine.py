@@ -7,6 +7,13 @@ does not analyse it again). `coach()` uses a process-wide `Coach`.
 
 Per request the conversation so far is analysed once (or taken from the cache); the draft
 and every candidate reply are then run through the detectors as the agent's next turn.
+
+A live coach sees the same conversation grow a turn at a time, so a conversation not seen
+before is first matched against the cached conversations with the same id: the turns of
+the longest cached prefix keep their lexicon scans (a function of a turn's speaker and
+text) and only the new turns are scanned. Every detector still runs over the whole conversation, so
+context rules see every turn: the analysis is the one a cold run gives
+(``tests/test_coach.py`` checks this on every example, cut after every turn).
 """
 
 from __future__ import annotations
@@ -16,11 +23,12 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Hashable
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 from heard.coach.checks import check_reply
-from heard.coach.context import CoachContext, Seed
+from heard.coach.context import CoachContext, Seed, TurnHits, copy_hits
 from heard.coach.cues import cues as find_cues
 from heard.coach.data import CueRule
 from heard.coach.drafts import draft_flags
@@ -36,8 +44,11 @@ from heard.coach.slots import base_slots
 from heard.coach.state import customer_state
 from heard.coach.suggest import suggestions as template_suggestions
 from heard.coach.templates import placeholders
+from heard.detectors.base import Doc
+from heard.detectors.lexical import LexiconDetector, turn_hits
+from heard.detectors.lexicon import Lexicon
 from heard.errors import InputError
-from heard.model import Analysis, Conversation
+from heard.model import Analysis, Conversation, Speaker
 from heard.pipeline import Pipeline
 from heard.scoring.playbook import Company, Playbook, load_company, resolve
 
@@ -56,13 +67,40 @@ class _Answer:
     rejected: list[RejectedSuggestion]
     notes: list[str]
     state: CustomerState
+    #: those fields of the response, dumped once: every response is validated afresh from
+    #: this (so callers never share the cached models), which is several times cheaper
+    #: than deep-copying the models
+    payload: dict[str, Any]
+
+
+def _payload(
+    analysis: Analysis,
+    state: CustomerState,
+    ranked: list[tuple[Cue, CueRule]],
+    kept: list[Suggestion],
+    rejected: list[RejectedSuggestion],
+    notes: list[str],
+) -> dict[str, Any]:
+    return {
+        "tiers": list(analysis.tiers),
+        "customer": state.model_dump(),
+        "cues": [c.model_dump() for c, _ in ranked],
+        "suggestions": [s.model_dump() for s in kept],
+        "rejected": [r.model_dump() for r in rejected],
+        "commitments": [c.model_dump() for c in analysis.commitments],
+        "notes": list(notes),
+    }
 
 
 def _digest(pb: Playbook) -> str:
     return hashlib.sha1(pb.model_dump_json().encode("utf-8")).hexdigest()
 
 
-def _key(conversation: Conversation) -> Hashable:
+#: A cached conversation: (id, channel, its turns as (speaker, text, agent id, time)).
+_Key = tuple[str, str, tuple[tuple[Any, ...], ...]]
+
+
+def _key(conversation: Conversation) -> _Key:
     return (
         conversation.id,
         conversation.channel,
@@ -79,7 +117,9 @@ class Coach:
         from heard.commitments import warm_up
 
         warm_up()  # pay dateparser's start-up here, not in a live request
-        self._analyses: OrderedDict[Hashable, tuple[Analysis, Seed]] = OrderedDict()
+        self._analyses: OrderedDict[_Key, tuple[Analysis, Seed]] = OrderedDict()
+        #: the cached keys of each (id, channel), oldest first: where `_prefix` looks
+        self._by_conversation: dict[tuple[str, str], list[_Key]] = {}
         self._playbooks: dict[str, tuple[Playbook, Company]] = {}
         self._digests: dict[int, tuple[Playbook, str]] = {}
         self._lock = threading.RLock()
@@ -96,12 +136,70 @@ class Coach:
             if got is not None:
                 self._analyses.move_to_end(key)
                 return got
-            doc = self.pipeline.run(conversation)
-            got = (self.pipeline.analysis_of(doc), Seed(doc))
+            seed = self._run(conversation, key)
+            assert seed.doc is not None
+            got = (self.pipeline.analysis_of(seed.doc), seed)
             self._analyses[key] = got
+            self._by_conversation.setdefault(key[:2], []).append(key)
             while len(self._analyses) > self.cache_size:
-                self._analyses.popitem(last=False)
+                old, _ = self._analyses.popitem(last=False)
+                keys = self._by_conversation[old[:2]]
+                keys.remove(old)
+                if not keys:
+                    del self._by_conversation[old[:2]]
             return got
+
+    def _run(self, conversation: Conversation, key: _Key) -> Seed:
+        """The detectors' run over `conversation`, reusing the scans of a cached prefix.
+
+        Equivalent to ``self.pipeline.run(conversation)``: the same detectors run in the
+        same order over every turn. Each turn's lexicon hits are a function of its speaker
+        and text alone, but context rules then change some hits in place, so the hits are
+        read before any detector runs and kept aside (`Seed.hits`); the turns of the longest
+        cached conversation with the same id, channel and first turns start from copies of
+        those, and only the new turns are scanned.
+        """
+        lexicon = self._lexicon
+        if lexicon is None:
+            return Seed(self.pipeline.run(conversation))
+        lex, speakers = lexicon
+        base = self._prefix(key)
+        before = base.hits if base is not None and base.hits is not None else []
+        doc = Doc(conversation)
+        hits: list[TurnHits | None] = []
+        for k, turn in enumerate(doc.turns):
+            old = before[k] if k < len(before) else None
+            if old is not None:
+                turn.hits, turn.scan = copy_hits(old[0]), old[1]
+            elif turn.speaker in speakers:
+                turn_hits(lex, turn)
+            hits.append((copy_hits(turn.hits), turn.scan) if turn.hits is not None else None)
+        for d in self.pipeline.detectors:
+            d.detect(doc)
+        return Seed(doc, hits=hits)
+
+    @cached_property
+    def _lexicon(self) -> tuple[Lexicon, frozenset[Speaker]] | None:
+        """The one lexicon the pipeline's lexical detectors share, and the speakers whose
+        turns they scan (None when they use several lexicons: then nothing is reused)."""
+        lexical = [d for d in self.pipeline.detectors if isinstance(d, LexiconDetector)]
+        lexicons = {id(d.lexicon): d.lexicon for d in lexical}
+        if len(lexicons) != 1:
+            return None
+        speakers = frozenset(s for d in lexical for s in d.speakers)
+        return next(iter(lexicons.values())), speakers
+
+    def _prefix(self, key: _Key) -> Seed | None:
+        """The Seed of the longest cached conversation whose turns start `key`'s turns
+        (same id and channel)."""
+        turns = key[2]
+        best: Seed | None = None
+        best_n = 0
+        for k in self._by_conversation.get(key[:2], ()):
+            n = len(k[2])
+            if best_n < n < len(turns) and turns[:n] == k[2]:
+                best, best_n = self._analyses[k][1], n
+        return best
 
     def playbook(self, spec: str | Playbook | None) -> tuple[Playbook, Company]:
         """The playbook and the company data it brings (the default company's if none)."""
@@ -148,6 +246,7 @@ class Coach:
                 company=company,
                 authority=authority,
                 seed=seed,
+                draft=draft,
             )
             backend = resolve_backend(llm)
             memo_key = (self._digest(pb), authority)
@@ -157,26 +256,25 @@ class Coach:
                 ranked = find_cues(ctx, slots, limit=MAX_CUES)
                 notes: list[str] = []
                 kept, rejected = self._suggest(ctx, ranked, slots, backend, notes)
-                answer = _Answer(slots, ranked, kept, rejected, notes, customer_state(ctx))
+                state = customer_state(ctx)
+                payload = _payload(analysis, state, ranked, kept, rejected, notes)
+                answer = _Answer(slots, ranked, kept, rejected, notes, state, payload)
                 if backend is None:
                     seed.answers[memo_key] = answer
             flags = draft_flags(ctx, draft, answer.slots) if draft and draft.strip() else []
-        return CoachResponse(
-            conversation_id=conversation.id,
-            turns=len(conversation.turns),
-            playbook=pb.key,
-            authority=authority,
-            tiers=list(analysis.tiers),
-            customer=answer.state.model_copy(deep=True),
-            cues=[c.model_copy(deep=True) for c, _ in answer.ranked],
-            draft=draft,
-            draft_flags=flags,
-            suggestions=[s.model_copy(deep=True) for s in answer.kept],
-            rejected=[r.model_copy(deep=True) for r in answer.rejected],
-            commitments=[c.model_copy() for c in analysis.commitments],
-            notes=list(answer.notes),
-            elapsed_ms=round((time.perf_counter() - started) * 1000, 3),
+        response = CoachResponse.model_validate(
+            {
+                **answer.payload,
+                "conversation_id": conversation.id,
+                "turns": len(conversation.turns),
+                "playbook": pb.key,
+                "authority": authority,
+                "draft": draft,
+                "draft_flags": flags,  # new models of this request: not validated again
+            }
         )
+        response.elapsed_ms = round((time.perf_counter() - started) * 1000, 3)
+        return response
 
     def _digest(self, pb: Playbook) -> str:
         """A digest of the playbook's content (cached per object)."""

@@ -89,6 +89,11 @@ def suggestions(
     kept: list[Suggestion] = []
     rejected: list[RejectedSuggestion] = []
     seen: set[str] = set()
+    ctx.prefetch(
+        got[0]
+        for recipe_id, _ in plan[: 2 * limit]
+        if (got := assemble(book[recipe_id], values)) is not None
+    )
     for recipe_id, cue_id in plan:
         if len(kept) >= limit:
             break

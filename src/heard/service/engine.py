@@ -1,9 +1,16 @@
 """The analysis engine the service shares between requests: one pipeline, its playbooks.
 
-Detectors are compiled once per process. Analyses run one at a time: the lexicon's
-compiled scanner keeps one scratch area, which two threads must not use together (the
-API serves requests from a thread pool). An analysis takes milliseconds, so waiting for
-the lock costs far less than compiling a scanner per thread.
+Detectors are compiled once per process, and `warm_up` builds them (and loads the
+semantic models) when the API starts, so the first request does not pay for it.
+
+Analyses run one at a time, under one lock shared by imports, ``/analyze`` and the coach.
+The lexicon scanner no longer needs it (its scratch space is per thread), but other parts
+of a detector run are not safe to share between threads: dateparser, which reads the
+dates of commitments, keeps module-level parser state (scrapinghub/dateparser#441), and
+the semantic tier's embedding cache and torch thread setting are process-wide. The work
+is CPU-bound Python, so with the GIL two analyses at once would not finish sooner anyway;
+what runs outside the lock (parsing and validating the request, auth, serializing the
+response) is most of what an HTTP request costs on top of the coach itself.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ class AnalysisEngine:
         self.fast = fast
         self._lock = threading.RLock()
         self._parsed: dict[tuple[str, str], Playbook] = {}
+        self._warm = False
 
     @cached_property
     def pipeline(self) -> Pipeline:
@@ -35,6 +43,39 @@ class AnalysisEngine:
     @property
     def tiers(self) -> list[str]:
         return list(self.pipeline.tiers)
+
+    def warm_up(self) -> None:
+        """Build the detectors, load the lexicon and models and read the playbooks now.
+
+        Runs one small conversation through the analysis and the coach (with a draft), so
+        every lazily built part a request needs exists before the first request. Only the
+        first call does anything.
+        """
+        with self._lock:
+            if self._warm:
+                return
+            from heard.coach import default_coach
+            from heard.model import Speaker, Turn
+
+            conversation = Conversation(
+                id="heard-warm-up",
+                turns=[
+                    Turn(
+                        speaker=Speaker.customer,
+                        text="Third time I have called! Order 12345 never came and I was "
+                        "charged twice. I want a refund by Friday.",
+                    ),
+                    Turn(
+                        speaker=Speaker.agent,
+                        text="I'm sorry about that. I'll check the order and email you "
+                        "by 5pm tomorrow.",
+                    ),
+                    Turn(speaker=Speaker.customer, text="That is not good enough."),
+                ],
+            )
+            self.analyze(conversation, self.builtins())
+            default_coach(self.pipeline).coach(conversation, draft="It is our policy.")
+            self._warm = True
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from heard.errors import InputError, NotFound
 from heard.service.auth import (
@@ -21,6 +21,18 @@ from heard.storage.models import UserRow
 
 MAX_NAME = 255
 
+#: The columns `authenticate` needs, by key prefix (a unique column); built once, since
+#: constructing a statement costs more than running it.
+_KEY_LOOKUP = select(
+    UserRow.id,
+    UserRow.name,
+    UserRow.role,
+    UserRow.team,
+    UserRow.agent_id,
+    UserRow.key_salt,
+    UserRow.key_hash,
+).where(UserRow.key_prefix == bindparam("prefix"))
+
 
 def _record(row: UserRow) -> UserRecord:
     return UserRecord(
@@ -36,26 +48,32 @@ def _record(row: UserRow) -> UserRecord:
 
 class UsersMixin(ServiceBase):
     def authenticate(self, key: str | None) -> Principal:
-        """The user an API key belongs to; Unauthorized (E402) for none or a wrong one."""
+        """The user an API key belongs to; Unauthorized (E402) for none or a wrong one.
+
+        Every request comes through here, so it is one indexed read of the users table
+        with a statement built once (`_KEY_LOOKUP`), not an ORM query: building the query
+        and loading an entity cost several times the read itself. The row is read on every
+        call, not cached, so a removed user's key stops working at once, even when another
+        process (``heard users remove``) removed it. Keys are random 256-bit tokens checked
+        with one salted SHA-256 (`heard.service.auth`), so there is no slow hash to cache.
+        """
         if not key:
             raise Unauthorized(
                 "an API key is required",
                 hint="send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'; "
                 "'heard users add' creates one",
             )
-        with self.db.session() as session:
-            row = session.scalars(
-                select(UserRow).where(UserRow.key_prefix == key_prefix(key))
-            ).first()
-            if row is None or not key_matches(key, row.key_salt, row.key_hash):
-                raise Unauthorized("the API key is not valid", hint="ask an admin for a new one")
-            return Principal(
-                name=row.name,
-                role=Role(row.role),
-                team=row.team,
-                agent_id=row.agent_id,
-                user_id=row.id,
-            )
+        with self.db.engine.connect() as connection:
+            row = connection.execute(_KEY_LOOKUP, {"prefix": key_prefix(key)}).first()
+        if row is None or not key_matches(key, row.key_salt, row.key_hash):
+            raise Unauthorized("the API key is not valid", hint="ask an admin for a new one")
+        return Principal(
+            name=row.name,
+            role=Role(row.role),
+            team=row.team,
+            agent_id=row.agent_id,
+            user_id=row.id,
+        )
 
     def add_user(
         self,
