@@ -298,6 +298,9 @@ NOT_FOUND = [
     ("X.vague_commit", "I'll look into it and call you back by 4pm today."),
     ("T.commit", "Someone will be in touch soon."),
     ("T.policy_benefit", "It's company policy, I'm afraid."),
+    ("X.vague_commit", "We'd really like to help! Which version of the app are you using?"),
+    ("X.vague_commit", "Could you send us a photo of the label? We'll take a look."),
+    ("X.vague_commit", "Glad we could help. Message us again if anything else comes up."),
     # negations
     ("X.dismiss", "I'm not going to tell you to calm down, you have every reason to be upset."),
     ("X.blame", "I'm not saying any of this is your fault."),

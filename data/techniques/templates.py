@@ -915,6 +915,35 @@ OTHER: list[str] = [
     "- | We added more trains on that route last month.",
     "- | You'll find the receipt in your order history.",
     "- | The tracking page updates every few hours.",
+    # goodwill and offers to help: no promise of an action, no owner, nothing vague to chase
+    "- | We'd be glad to help with this.",
+    "- | We'd love to help you out, {cname}!",
+    "- | We're here to help.",
+    "- | Happy to help with that!",
+    "- | We can definitely help.",
+    "- | We want to help get this working for you.",
+    "- | Glad to assist.",
+    "- | Let's get you some help with that.",
+    "- | I'd be glad to talk this through with you.",
+    # requests whose purpose is the next step ("so we can help") and what we need first
+    "- | Drop us a DM so we can help further.",
+    "- | Send us a private message and we can go from there.",
+    "- | Please DM us your details so we can assist you further.",
+    "- | To sort this out we'll need a couple of details from you.",
+    "- | First we'll need a little more information.",
+    "- | We'll need your {item} reference to go any further.",
+    "- | Pop your {item} number in a DM and we can take it from there.",
+    "- | Once you've sent the details over, we'll take it from there.",
+    # closings and acknowledgements that promise nothing
+    "- | Let us know if you need anything further.",
+    "- | Do reach out if we can help with anything else.",
+    "- | We hope this helps!",
+    "- | Hope that clears things up.",
+    "- | Shout if you need more help.",
+    "- | We hear you.",
+    "- | We'll keep an eye out for your reply.",
+    "- | We look forward to your DM.",
+    "- | Any questions, just ask.",
 ]
 
 #: Hand-written utterances (no slots), grouped by the id they were written for.

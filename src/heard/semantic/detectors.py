@@ -200,6 +200,18 @@ class SemanticTechniqueDetector(BaseDetector):
             if any(us for us in unit_lists):
                 self._apply(doc, turns, unit_lists, vectors)
 
+    def prefetch(self, texts: Sequence[str]) -> None:
+        """Embed the sentences of candidate agent turns in one batch, into the encoder's
+        cache, so that checking each of them (the live coach checks its suggested replies
+        and the draft) finds its sentences already embedded."""
+        units = {
+            u.text
+            for text in texts
+            for u in turn_units(TurnState(i=0, speaker=Speaker.agent, text=text))
+        }
+        if units:
+            self.encoder.encode(sorted(units))
+
     def _apply(
         self,
         doc: Doc,
@@ -241,7 +253,12 @@ class SemanticTechniqueDetector(BaseDetector):
                         confidence=min(0.99, confidence),
                     )
                 )
-        elif ev is not None and p >= params.emit and not _disavowed(turn, id, ev):
+        elif (
+            ev is not None
+            and p >= params.emit
+            and not _disavowed(turn, id, ev)
+            and _context_allows(doc, turn, id, ev)
+        ):
             doc.add(
                 self.finding(
                     id, turn, (ev.start, ev.end), ev.explanation(), confidence=min(0.95, p)
@@ -271,6 +288,30 @@ class SemanticTechniqueDetector(BaseDetector):
 #: one is not read as an anti-pattern by the semantic tier alone (embeddings are weak at
 #: negation; the lexical tier's own rule does the same for its hits).
 DISAVOW_SET = "antipattern_disavow"
+
+
+def _context_allows(doc: Doc, turn: TurnState, id: str, ev: Evidence) -> bool:
+    """Whether the lexical tier's context rule of anti-pattern `id`, if it has one, keeps
+    a finding on the evidence sentence.
+
+    The anti-pattern rules carry annotation conventions that a sentence embedding cannot
+    see: "Can you send a screenshot? We'll take a look" is the purpose of a request, not
+    a vague promise; a limit said with what the agent can do is not helplessness; "if you
+    didn't book through us" is a condition, not blame. An anti-pattern the semantic tier
+    adds on its own must pass them as a lexical hit would (where both tiers agree, the
+    lexical hit already has). Technique rules are not applied: they judge the strength
+    of a lexical pattern (a weak reason word needs a policy nearby), which a sentence the
+    heads read does not have.
+    """
+    if not id.startswith("X."):
+        return True
+    from heard.detectors.lexical import RULES
+    from heard.detectors.lexicon import Hit
+
+    spec = RULES.get(id)
+    if spec is None:
+        return True
+    return spec.fn(doc, turn, Hit(id, ev.start, ev.end, ev.p, ev.explanation())) is not None
 
 
 def _disavowed(turn: TurnState, id: str, ev: Evidence) -> bool:

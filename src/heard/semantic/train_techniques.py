@@ -83,6 +83,8 @@ EMIT_PRECISION_ANTI = 0.97
 EMIT_MIN_SUPPORT = 10
 EMIT_HIGH = (0.985, 0.99, 0.995)
 N_EXAMPLES = 12
+
+
 def default_cache() -> Path:
     """Where sentence embeddings are kept between training runs (HEARD_CACHE_DIR overrides)."""
     from heard.detectors.lexicon import cache_dir
