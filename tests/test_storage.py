@@ -17,6 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, inspect, select, text
 
 from heard.errors import NotFound
+from heard.model import Speaker
 from heard.service import ImportRejected, Service
 from heard.service.engine import AnalysisEngine
 from heard.settings import Settings
@@ -315,14 +316,20 @@ def test_settings_overrides_are_stored(service: Service) -> None:
 def test_a_conversation_the_detectors_choke_on_is_reported_not_fatal(
     service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = service.engine.analyze
+    class Choke:
+        """A detector that fails on one conversation (a batch it is in fails too)."""
 
-    def choke(conversation: Any, playbooks: Any) -> Any:
-        if conversation.id == "s-1":
-            raise ValueError("regex exploded")
-        return real(conversation, playbooks)
+        name, version = "test.choke", 1
+        speakers = frozenset({Speaker.customer, Speaker.agent})
+        requires: tuple[str, ...] = ()
+        produces: tuple[str, ...] = ()
 
-    monkeypatch.setattr(service.engine, "analyze", choke)
+        def detect(self, doc: Any) -> None:
+            if doc.conversation.id == "s-1":
+                raise ValueError("regex exploded")
+
+    pipeline = service.engine.pipeline
+    monkeypatch.setattr(pipeline, "detectors", [*pipeline.detectors, Choke()])
     report = service.import_bytes(SYSTEM, SAMPLE, name="sample.jsonl")
     assert sorted(report.imported) == ["n-1", "n-2", "x-1"] and report.skipped == 1
     assert "could not be analysed" in report.problems[0].message

@@ -90,6 +90,35 @@ class AnalysisEngine:
             analysis.scorecards[key] = self.score(analysis, playbook)
         return analysis
 
+    def analyze_many(
+        self, items: Sequence[tuple[Conversation, Sequence[Keyed]]]
+    ) -> list[Analysis | Exception]:
+        """Analyses of a batch (imports, reanalysis), in order; a failure is returned in
+        its conversation's place, so one bad conversation does not sink the others.
+
+        The batch runs through `Pipeline.run_many` (the semantic tier embeds the
+        sentences of the whole batch in one call); if that raises, the conversations
+        are analysed one by one to find which one failed.
+        """
+        conversations = [c for c, _ in items]
+        out: list[Analysis | Exception] = []
+        with self._lock:
+            try:
+                docs = self.pipeline.run_many(conversations)
+                out.extend(self.pipeline.analysis_of(doc) for doc in docs)
+            except Exception:
+                out = []
+                for conversation in conversations:
+                    try:
+                        out.append(self.pipeline.analyze(conversation))
+                    except Exception as exc:
+                        out.append(exc)
+        for result, (_, playbooks) in zip(out, items, strict=True):
+            if isinstance(result, Analysis):
+                for key, playbook in playbooks:
+                    result.scorecards[key] = self.score(result, playbook)
+        return out
+
     @staticmethod
     def score(analysis: Analysis, playbook: Playbook) -> Scorecard:
         from heard.scoring.scorecard import score

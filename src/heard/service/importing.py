@@ -252,11 +252,19 @@ class ImportMixin(ServiceBase):
                 )
             )
         analyses: list[Analysis | None] = []
-        for item in batch:
-            try:
-                analyses.append(self.engine.analyze(item.redacted.conversation, by_team[item.team]))
-            except Exception as exc:  # one bad conversation must not sink the import
-                log.exception("analysing conversation %r failed", item.conversation.id)
+        results = self.engine.analyze_many(
+            [(item.redacted.conversation, by_team[item.team]) for item in batch]
+        )
+        for item, result in zip(batch, results, strict=True):
+            if isinstance(result, Analysis):
+                analyses.append(result)
+            else:  # one bad conversation must not sink the import
+                exc = result
+                log.error(
+                    "analysing conversation %r failed",
+                    item.conversation.id,
+                    exc_info=(type(exc), exc, exc.__traceback__),
+                )
                 problems.append(
                     Problem(
                         f"conversation '{item.conversation.id}' could not be analysed "
@@ -348,7 +356,11 @@ class ImportMixin(ServiceBase):
                     if chosen is None and row.team not in sets:
                         sets[row.team] = self._scored_playbooks(session, row.team)
                     items.append((conversation, chosen if chosen is not None else sets[row.team]))
-            analyses = [self.engine.analyze(c, pbs) for c, pbs in items]
+            analyses: list[Analysis] = []
+            for result in self.engine.analyze_many(items):
+                if isinstance(result, Exception):
+                    raise result
+                analyses.append(result)
             stamp = now()
             with self.db.session() as session:
                 for analysis in analyses:
