@@ -201,6 +201,20 @@ def test_full_model_encoder_cache_is_used(full_model: EmotionModel) -> None:
     assert np.array_equal(first[::-1], again)
 
 
+def test_metrics_record_data_files_without_machine_paths() -> None:
+    from heard.semantic.emotions import weights_root
+    from heard.semantic.train_emotions import METRICS_FILE, portable_name
+
+    assert portable_name("/work/shared/data/goemotions/dev.tsv") == "goemotions/dev.tsv"
+    assert portable_name(Path("dev.tsv")) == "dev.tsv"
+    shipped = weights_root() / METRICS_FILE
+    if not shipped.is_file():
+        pytest.skip(f"{shipped} not found")
+    metrics = json.loads(shipped.read_text("utf-8"))
+    for tier in ("full", "fast"):
+        assert metrics[tier]["file"] == "goemotions/dev.tsv"
+
+
 @pytest.mark.model
 @pytest.mark.parametrize("tier", ["full", "fast"])
 def test_evaluate_goemotions_small_slice(
@@ -321,3 +335,24 @@ def test_cli_emotions_missing_extra_exits_3(
     result = runner.invoke(app, ["emotions", str(source), "--fast"])
     assert result.exit_code == 3
     assert "heard[models]" in result.output
+
+
+def test_encoder_cache_smaller_than_one_call_keeps_earlier_vectors() -> None:
+    """A call with more new texts than the cache holds, plus a cached one, still returns
+    the cached vector (remembering the new ones used to evict it before it was read)."""
+    np = pytest.importorskip("numpy")
+    from heard.semantic.encoder import Encoder
+
+    class Model:
+        calls = 0
+
+        def encode(self, texts: list[str], **_: object) -> object:
+            Model.calls += 1
+            return np.array([[float(len(t))] * 384 for t in texts], dtype=np.float32)
+
+    enc = Encoder(Model(), cache_size=2)
+    first = enc.encode(["a"])
+    got = enc.encode(["bb", "ccc", "dddd", "a", "bb"])
+    assert got.shape == (5, 384)
+    assert (got[3] == first[0]).all() and got[0][0] == 2.0 and got[4][0] == 2.0
+    assert Model.calls == 2

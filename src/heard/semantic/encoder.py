@@ -160,12 +160,16 @@ class Encoder:
 
         keys = [_text_key(t) for t in texts]
         todo: dict[bytes, str] = {}
+        # vectors found in the cache are taken out now: remembering the new ones below may
+        # evict them when one call holds more new texts than the cache has room for
+        fresh: dict[bytes, npt.NDArray[np.float32]] = {}
         for key, text in zip(keys, texts, strict=True):
-            if key in self._cache:
+            cached = self._cache.get(key)
+            if cached is not None:
                 self._cache.move_to_end(key)
+                fresh[key] = cached
             elif key not in todo:
                 todo[key] = text
-        fresh: dict[bytes, npt.NDArray[np.float32]] = {}
         if todo:
             vectors = self._model.encode(
                 list(todo.values()),
@@ -179,8 +183,7 @@ class Encoder:
                 self._remember(key, vec)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         for i, key in enumerate(keys):
-            vec = fresh.get(key)
-            out[i] = vec if vec is not None else self._cache[key]
+            out[i] = fresh[key]
         return out
 
     def _remember(self, key: bytes, vec: npt.NDArray[np.float32]) -> None:

@@ -227,6 +227,14 @@ def tune_all_thresholds(
 # --------------------------------------------------------------------------- evaluation
 
 
+def portable_name(path: Path | str) -> str:
+    """The data file's folder and name (``goemotions/dev.tsv`` for
+    ``/any/where/goemotions/dev.tsv``): what the recipe records in ``emotions_metrics.json``,
+    so the shipped figures do not carry the training machine's absolute paths."""
+    p = Path(path)
+    return f"{p.parent.name}/{p.name}" if p.parent.name else p.name
+
+
 def _macro_f1(
     gold: npt.NDArray[np.int8], predicted: npt.NDArray[np.int8], labels: Sequence[str]
 ) -> tuple[float, dict[str, float]]:
@@ -616,6 +624,7 @@ def train(
     for mode in ("full", "fast"):
         model = EmotionModel.load(fast=mode == "fast", weights_dir=out)
         metrics[mode] = evaluate_goemotions(model, dev_tsv)
+        metrics[mode]["file"] = portable_name(dev_tsv)
         metrics[mode]["dev_halves"] = dev_halves_check(model, dev_texts, dev_gold, seed=recipe.seed)
         say(
             f"{mode}: dev macro-F1 {metrics[mode]['macro_f1']}, ekman "
@@ -683,6 +692,7 @@ __all__ = [
     "evaluate_goemotions",
     "gold_labels",
     "output_names",
+    "portable_name",
     "read_goemotions",
     "train",
     "tune_thresholds",
