@@ -73,6 +73,7 @@ def main() -> int:
         cores = sorted(os.sched_getaffinity(0))[:THREADS]
         os.sched_setaffinity(0, set(cores))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as heard's Encoder.load sets it
 
     import torch
 

@@ -127,6 +127,11 @@ class Encoder:
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        # OpenMP threads that spin while they wait fight any other busy process for the
+        # cores: with one other job on a 2-core machine, 2 torch threads encoded at a third
+        # of the speed of 1; passive waiting keeps 2 threads at least as fast as 1
+        # (measured with benchmarks/semantic.py). Read when torch loads, so set it first.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
         import torch
         from sentence_transformers import SentenceTransformer
