@@ -12,11 +12,15 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from heard.detectors.lexicon import builtin_lexicon
-from heard.model import MAX_TURN_CHARS, Conversation
+import heard.detectors.lexicon as lexicon_module
+from heard.detectors.base import TurnState
+from heard.detectors.lexical import turn_hits
+from heard.detectors.lexicon import Lexicon, Scan, builtin_lexicon
+from heard.model import MAX_TURN_CHARS, Conversation, Speaker
 from heard.testing import (
     assert_finds,
     assert_not_finds,
@@ -696,3 +700,109 @@ def test_labelled_dialogs_floor(shared_dir: Path) -> None:
     for id, floor in (("X.vague_commit", 0.7), ("X.canned", 0.6)):
         f1 = 2 * tp[id] / (2 * tp[id] + fp[id] + fn[id])
         assert f1 >= floor, f"{id} F1 {f1:.2f} < {floor}"
+
+
+def _scan_view(scan: Scan) -> tuple[object, ...]:
+    """A scan as plain data, key order included (it decides which hit a detector keeps)."""
+    ids = [(k, [(s, e, p.index) for s, e, p in v]) for k, v in scan.ids.items()]
+    return ids, list(scan.unless.items()), list(scan.sets.items())
+
+
+def _tie_lexicon(first: dict[str, object], second: dict[str, object]) -> Lexicon:
+    doc = {
+        "version": 1,
+        "sets": {"one": ["\\bthat works\\b"], "two": ["\\bthat (?:works|worked)\\b"]},
+        "ids": {"C.resolution": {"speakers": ["customer"], "patterns": [first, second]}},
+    }
+    return Lexicon([("tie.yaml", doc)])
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_same_span_tie_goes_to_the_first_pattern(
+    reverse: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two patterns of one id matching exactly the same span: the one first in the lexicon
+    # (file name order, then YAML order) comes first in the scan, and its hit is kept.
+    monkeypatch.setenv("HEARD_CACHE_DIR", str(tmp_path))
+    narrow = {"re": "\\bthat works\\b", "confidence": 0.6, "explanation": "narrow"}
+    broad = {"re": "\\b(?:that|it) (?:works|worked)\\b", "confidence": 0.9, "explanation": "broad"}
+    first, second = (broad, narrow) if reverse else (narrow, broad)
+    lex = _tie_lexicon(first, second)
+    text = "ok that works for me"
+    scan = lex.scan(text, Speaker.customer)
+    matches = scan.ids["C.resolution"]
+    assert [(s, e) for s, e, _ in matches] == [(3, 13), (3, 13)]
+    assert [p.explanation for _, _, p in matches] == [first["explanation"], second["explanation"]]
+    assert list(scan.sets) == ["one", "two"]  # same span in two sets: the earlier set first
+    turn = TurnState(0, Speaker.customer, text)
+    assert turn_hits(lex, turn)["C.resolution"][0].explanation == first["explanation"]
+
+
+def test_scan_does_not_depend_on_hyperscan_report_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Hyperscan reports candidate patterns in an order of its own (not by pattern, free to
+    # change with a lexicon edit or a Hyperscan version): the scan must not follow it.
+    lex = builtin_lexicon()
+    if lex.engine != "hyperscan":
+        pytest.skip("Hyperscan is not installed")
+    texts = [
+        (Speaker.customer, "That works, thanks! I have already provided my details twice."),
+        (Speaker.customer, "I would like to speak to a manager, this is fucked. Called many times"),
+        (Speaker.agent, "Please call the store. It's our policy, I'm afraid; we can't do that."),
+        (Speaker.agent, "Désolé 😕 — it's our policy, I'm afraid. Sorry for the wait!"),
+    ]
+    before = [_scan_view(lex.scan(t, sp)) for sp, t in texts]
+
+    class Reversed:  # reports the same matches, last first
+        def __init__(self, db: object) -> None:
+            self.db = db
+
+        def scan(self, data: bytes, match_event_handler: Any, scratch: Any) -> None:
+            got: list[tuple[int, int, int, int, Any]] = []
+            self.db.scan(  # type: ignore[attr-defined]
+                data, match_event_handler=lambda *a: got.append(a), scratch=scratch
+            )
+            for args in reversed(got):
+                match_event_handler(*args)
+
+    monkeypatch.setattr(lex, "_dbs", {sp: Reversed(db) for sp, db in lex._dbs.items()})
+    monkeypatch.setattr(lex, "_database", lambda sp: lex._dbs.get(sp))
+    monkeypatch.setattr(lex, "_scratch", lambda sp, db: Lexicon._scratch(lex, sp, db.db))
+    assert [_scan_view(lex.scan(t, sp)) for sp, t in texts] == before
+    # and the same as without Hyperscan (every pattern's regex run, in lexicon order)
+    monkeypatch.setattr(lexicon_module, "_hs", None)
+    assert [_scan_view(lex.scan(t, sp)) for sp, t in texts] == before
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm sorry, it's our policy: we can't refund. Please call the store!",
+        "Sorry for the wait, Inês ’ we’ll look into it – it’s our policy",  # curly quotes fold
+        "ſorry, it'ſ our policy",  # long s: case-insensitively an 's' to Python's re
+        "İt's our policy; ıt's our policy",  # dotted / dotless i
+        "\u212aindly DM us: it's our policy",  # Kelvin sign: a 'k'
+        "xpolicy policy xsorry sorry",  # the words inside others, then on their own
+        "WHY IS THIS STILL NOT FIXED?? I have called 3 times!!! 😡",
+        "Désolé 😕 — it's our policy, I'm afraid. Thanks, but no thanks",
+    ],
+)
+def test_scan_spans_are_the_regexes_own(text: str) -> None:
+    # However the scan runs each candidate's regex (case-sensitively on the lower-cased
+    # text, when that is safe ...), the spans are those of the case-insensitive regex over
+    # the folded text. (Which patterns are candidates is the prefilter's business:
+    # Hyperscan does not take 'ſ' for an 's' as Python's re does.)
+    lex = builtin_lexicon()
+    folded = text.translate(lexicon_module._FOLD)
+    for sp in (Speaker.customer, Speaker.agent):
+        scan = lex.scan(text, sp)
+        got: dict[int, list[tuple[int, int]]] = {}
+        for matches in scan.ids.values():
+            for s, e, p in matches:
+                got.setdefault(p.index, []).append((s, e))
+        for i in lex.candidates(folded, sp):
+            if lex.patterns[i].kind != "id":
+                continue
+            want = [m.span() for m in lex._regexes[i].finditer(folded) if m.end() > m.start()]
+            assert got.get(i, []) == want, (lex.patterns[i].source, text)
