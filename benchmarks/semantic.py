@@ -13,7 +13,7 @@ one timed run each:
   then the semantic tier (one batch per conversation: agent sentences for the technique
   heads, customer turns for the emotion model) and the fusion; and ``Pipeline.run_many``
   on batches of conversations (what ``heard analyze`` and ``analyze_many`` do: one
-  encoder batch for the sentences of 32 conversations), with the text caches emptied
+  encoder batch for the sentences of 128 conversations), with the text caches emptied
   again in between so the second run gets no free repeats;
 - ``lexical``: ``Pipeline(fast=True).run`` over the same conversations, for reference.
 

@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 
 ENTRY_POINT_GROUP = "heard.detectors"
 #: Conversations per :meth:`Pipeline.analyze_many` batch: enough sentences to keep the
-#: encoder's batches full, few enough that results stream out steadily.
-BATCH_SIZE = 32
+#: encoder's batches full and its length-sorted batches tight (measured: 128 beat 32 and 512
+#: on the TWCS sample), few enough that results stream out steadily.
+BATCH_SIZE = 128
 
 
 def _finding_order(f: Finding) -> tuple[int, str]:
