@@ -28,11 +28,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from heard.cli.app import app
+from heard.cli.app import app, err, fail
 from heard.errors import HeardError
 from heard.model import Conversation, Speaker, Turn
-
-err = Console(stderr=True)
 
 _PREFIXES = {
     "customer": Speaker.customer,
@@ -46,11 +44,6 @@ _PREFIXES = {
 class CoachFormat(StrEnum):
     table = "table"
     json = "json"
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error[/]: {escape(message)}")
-    return typer.Exit(code)
 
 
 # -- rendering ----------------------------------------------------------------------------
@@ -141,20 +134,20 @@ def _emit(console: Console, response: object, fmt: CoachFormat, *, show_state: b
 
 def _pick(conversations: list[Conversation], wanted: str | None, source: str) -> Conversation:
     if not conversations:
-        raise _fail(f"E001: {source}: no conversations found")
+        raise fail(f"E001: {source}: no conversations found")
     if wanted is None:
         if len(conversations) == 1:
             return conversations[0]
         ids = ", ".join(c.id for c in conversations[:8])
         more = "" if len(conversations) <= 8 else f" … ({len(conversations)} in all)"
-        raise _fail(
+        raise fail(
             f"{source} holds {len(conversations)} conversations; pick one with --id ({ids}{more})"
         )
     exact = [c for c in conversations if c.id == wanted]
     found = exact or [c for c in conversations if wanted in c.id]
     if len(found) != 1:
         what = "no conversation" if not found else f"{len(found)} conversations"
-        raise _fail(f"{what} in {source} match --id '{wanted}'")
+        raise fail(f"{what} in {source} match --id '{wanted}'")
     return found[0]
 
 
@@ -226,14 +219,14 @@ def coach_cmd(
     try:
         pipe = Pipeline(fast=not semantic, playbooks=[])
     except HeardError as exc:
-        raise _fail(str(exc), 3 if exc.code.startswith("E3") else 2) from None
+        raise fail(str(exc), 3 if exc.code.startswith("E3") else 2) from None
     if semantic and "semantic" not in pipe.tiers:
         err.print("[dim]semantic tier not installed: running the lexical tier alone[/]")
     coach = Coach(pipe)
     try:
         coach.playbook(playbook)[1].rank(authority)
     except HeardError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console = Console()
 
     def ask(conversation: Conversation, text: str | None, *, show_state: bool = True) -> None:
@@ -242,26 +235,26 @@ def coach_cmd(
                 conversation, draft=text, playbook=playbook, authority=authority, llm=llm
             )
         except HeardError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         _emit(console, response, format, show_state=show_state)
 
     if input is not None:
         import heard
 
         if str(input) != "-" and not input.exists():
-            raise _fail(f"E001: {input}: no such file")
+            raise fail(f"E001: {input}: no such file")
         try:
             convs = list(heard.load(input))
         except HeardError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         conv = _pick(convs, id, str(input))
         n = len(conv.turns) if upto is None else upto
         if not 1 <= n <= len(conv.turns):
-            raise _fail(f"--upto must be between 1 and {len(conv.turns)} for {conv.id}")
+            raise fail(f"--upto must be between 1 and {len(conv.turns)} for {conv.id}")
         ask(conv.model_copy(update={"turns": conv.turns[:n]}), draft)
         return
     if upto is not None or id is not None:
-        raise _fail("--upto and --id need --input FILE")
+        raise fail("--upto and --id need --input FILE")
 
     interactive = sys.stdin.isatty()
     if interactive and format is CoachFormat.table:

@@ -30,7 +30,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from heard.cli.app import app
+from heard.cli.app import app, err, fail
 from heard.errors import HeardError
 
 if TYPE_CHECKING:
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from heard.settings import Settings
 
 out = Console()
-err = Console(stderr=True)
 
 users_app = typer.Typer(help="API users and their keys.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
@@ -56,22 +55,17 @@ DbOption = Annotated[
 SHOW_PROBLEMS = 20
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error[/]: {escape(message)}")
-    return typer.Exit(code)
-
-
 def _settings(db: str | None, **overrides: Any) -> Settings:
     try:
         from heard.settings import Settings
     except ImportError as exc:  # pragma: no cover - pydantic-settings is a core dependency
-        raise _fail(f"{exc}; install heard[server]", 3) from None
+        raise fail(f"{exc}; install heard[server]", 3) from None
     if db:
         overrides["database_url"] = db
     try:
         return Settings(**overrides)
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 @contextmanager
@@ -80,17 +74,17 @@ def _service(settings: Settings) -> Iterator[Service]:
     try:
         from heard.service import Service
     except ImportError as exc:
-        raise _fail(
+        raise fail(
             f"the server extra is not installed ({exc.name}): pip install 'heard[server]'", 3
         ) from None
     try:
         service = Service.open(settings)
     except HeardError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     try:
         yield service
     except HeardError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     finally:
         service.close()
 
@@ -157,7 +151,7 @@ def serve(
         from heard.service import BindRefused, Principal
         from heard.settings import sqlite_url
     except ImportError as exc:
-        raise _fail(
+        raise fail(
             f"the server extra is not installed ({exc.name}): pip install 'heard[server]'", 3
         ) from None
     settings = _settings(db)
@@ -165,9 +159,9 @@ def serve(
     port = settings.port if port is None else port
     if demo:
         if not is_loopback(host):
-            raise _fail(f"--demo prints an admin key, so it serves on loopback only, not {host}")
+            raise fail(f"--demo prints an admin key, so it serves on loopback only, not {host}")
         if db:
-            raise _fail("--demo makes its own fresh database; leave out --db")
+            raise fail("--demo makes its own fresh database; leave out --db")
         demo_db = fresh_demo_database(settings.data_dir)
         settings = settings.model_copy(update={"database_url": sqlite_url(demo_db)})
     with _service(settings) as service:
@@ -190,7 +184,7 @@ def serve(
                 "reach this address could use the API",
                 hint="create one first with 'heard users add NAME --role admin', or bind 127.0.0.1",
             )
-            raise _fail(str(refused))
+            raise fail(str(refused))
         elif not service.has_admin():
             err.print(
                 "[yellow]no API keys yet[/]: every request will get 401; create one with "
@@ -340,7 +334,7 @@ def users_add(
     from heard.service import Principal
 
     if role not in ("agent", "lead", "admin"):
-        raise _fail(f"unknown role '{role}'; roles are agent, lead, admin")
+        raise fail(f"unknown role '{role}'; roles are agent, lead, admin")
     with _service(_settings(db)) as service:
         user, key = service.add_user(Principal.system(), name, role, team=team, agent_id=agent_id)
     err.print(f"created {user.role.value} '{escape(user.name)}'"
@@ -390,7 +384,7 @@ def commitments_cmd(
     from heard.service import CommitmentQuery, Principal
 
     if status not in (None, "open", "done", "overdue"):
-        raise _fail(f"unknown status '{status}'; use open, done or overdue")
+        raise fail(f"unknown status '{status}'; use open, done or overdue")
     query = CommitmentQuery.model_validate(
         {"status": status, "overdue": True if overdue else None, "limit": limit}
     )
