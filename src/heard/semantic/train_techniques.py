@@ -34,7 +34,7 @@ heard's own examples (``data/techniques/{train,dev,test}.jsonl``, written by
 real conversations (``heard``'s TweetSumm annotation; evaluation only, never training).
 
     python -m heard.semantic.train_techniques --data data/techniques --out DIR
-    python -m heard.semantic.train_techniques --eval ../shared/data/labeled/tweetsumm_valid.jsonl
+    python -m heard.semantic.train_techniques --eval path/to/labeled/tweetsumm_valid.jsonl
 """
 
 from __future__ import annotations
