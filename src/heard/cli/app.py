@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -50,6 +53,20 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     """Print ``error: message`` on stderr (as text, never as markup); the Exit to raise."""
     err.print(f"[bold red]error[/]: {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+@contextmanager
+def exits_on_error() -> Iterator[None]:
+    """heard's own errors as an error line and an exit code: 3 when an extra or a model is
+    missing (ModelUnavailable), 2 for any other HeardError (bad input, bad playbook...)."""
+    from heard.errors import HeardError, ModelUnavailable
+
+    try:
+        yield
+    except ModelUnavailable as exc:
+        raise fail(str(exc), 3) from None
+    except HeardError as exc:
+        raise fail(str(exc)) from None
 
 
 def note(message: str) -> None:

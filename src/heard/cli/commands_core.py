@@ -21,9 +21,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from heard.catalog import catalog
-from heard.cli.app import app, err, fail
+from heard.cli.app import app, err, exits_on_error, fail
 from heard.cli.report import render_analysis, scorecard_table
-from heard.errors import HeardError, InputError, ModelUnavailable
+from heard.errors import InputError
 from heard.model import Analysis, Conversation
 from heard.pipeline import Pipeline
 
@@ -39,13 +39,9 @@ class OutFormat(StrEnum):
 
 
 def _pipeline(fast: bool, playbooks: list[str] | None) -> Pipeline:
-    try:
+    with exits_on_error():
         pipe = Pipeline(fast=fast, playbooks=playbooks or None)
         _ = pipe.playbooks  # resolve now so a bad playbook fails before any work
-    except ModelUnavailable as exc:
-        raise fail(str(exc), 3) from None
-    except HeardError as exc:
-        raise fail(str(exc)) from None
     if not fast and "semantic" not in pipe.tiers:
         err.print("[dim]semantic tier not installed: running the lexical tier alone[/]")
     return pipe

@@ -22,8 +22,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 
-from heard.cli.app import app, err, fail, note, require_models, train_app
-from heard.errors import HeardError, InputError, ModelUnavailable
+from heard.cli.app import app, err, exits_on_error, fail, note, require_models, train_app
+from heard.errors import InputError, ModelUnavailable
 
 if TYPE_CHECKING:
     from heard.evaluation import EvalReport
@@ -111,7 +111,7 @@ def eval_labeled_command(
 
     if not file.is_file():
         raise fail(f"E001: {file}: no such file")
-    try:
+    with exits_on_error():
         pipeline = Pipeline(fast=fast, playbooks=[])
         problems: list[str] = []
         report = evaluate_labeled(
@@ -121,10 +121,6 @@ def eval_labeled_command(
             min_support=min_support,
             source=str(file),
         )
-    except ModelUnavailable as exc:
-        raise fail(str(exc), 3) from None
-    except HeardError as exc:
-        raise fail(str(exc)) from None
     for problem in problems[:20]:
         err.print(f"[yellow]skipped[/]: {escape(problem)}", highlight=False, soft_wrap=True)
     if not fast and "semantic" not in pipeline.tiers:
@@ -241,13 +237,9 @@ def eval_goemotions_command(
 
     if not tsv.is_file():
         raise fail(f"E001: {tsv}: no such file")
-    try:
+    with exits_on_error():
         model = EmotionModel.load(fast=fast, weights_dir=weights)
         result = evaluate_goemotions(model, tsv, limit=limit)
-    except ModelUnavailable as exc:
-        raise fail(str(exc), 3) from None
-    except HeardError as exc:
-        raise fail(str(exc)) from None
     console = _console(json_out)
     table = Table(
         Column("taxonomy", no_wrap=True),
@@ -278,13 +270,9 @@ def eval_epitome_command(
     """Accuracy and macro-F1 per mechanism on the model's held-out seeker posts."""
     from heard.semantic.empathy import MECHANISM_NAMES, EmpathyModel, evaluate_epitome
 
-    try:
+    with exits_on_error():
         empathy = EmpathyModel.load(model)
         result = evaluate_epitome(empathy, folder)
-    except ModelUnavailable as exc:
-        raise fail(str(exc), 3) from None
-    except HeardError as exc:
-        raise fail(str(exc)) from None
     if not result["data_matches"]:
         err.print(
             "[yellow]warning[/]: these files differ from the ones the model was trained on; "
@@ -343,7 +331,7 @@ def train_empathy_command(
     err.print(f"[bold yellow]licence[/]: {escape(LICENCE_NOTICE)}", highlight=False, soft_wrap=True)
     require_models("training")
     recipe = dataclasses.replace(Recipe(), seed=seed, threads=threads)
-    try:
+    with exits_on_error():
         header = train_empathy(
             epitome,
             out,
@@ -351,10 +339,6 @@ def train_empathy_command(
             cache_dir=cache_dir,
             log=note,
         )
-    except ModelUnavailable as exc:
-        raise fail(str(exc), 3) from None
-    except HeardError as exc:
-        raise fail(str(exc)) from None
     summary = {
         m: {k: f[k] for k in ("rows", "accuracy", "macro_f1")} for m, f in header["heldout"].items()
     }

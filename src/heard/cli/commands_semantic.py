@@ -20,8 +20,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from heard.cli.app import app, err, fail, note, require_models, train_app
-from heard.errors import HeardError, InputError, ModelUnavailable
+from heard.cli.app import app, err, exits_on_error, fail, note, require_models, train_app
+from heard.errors import InputError
 
 #: Show a progress bar on stderr once an input has more than this many texts.
 EMOTIONS_PROGRESS_AFTER = 500
@@ -107,13 +107,9 @@ def emotions_command(
     """
     from heard.semantic.emotions import EmotionModel, taxonomy_maps
 
-    try:
+    with exits_on_error():
         texts = read_texts(input, column)
         model = EmotionModel.load(fast=fast)
-    except ModelUnavailable as exc:
-        raise fail(str(exc), 3) from None
-    except HeardError as exc:
-        raise fail(str(exc)) from None
 
     chunk = max(batch_size, 256)
     results = []
@@ -187,7 +183,7 @@ def train_emotions_command(
         if not (goemotions / name).is_file():
             raise fail(f"E001: {goemotions / name}: no such file")
     recipe = dataclasses.replace(Recipe(seed=seed), threads=threads)
-    try:
+    with exits_on_error():
         metrics = train(
             goemotions / "train.tsv",
             goemotions / "dev.tsv",
@@ -197,10 +193,6 @@ def train_emotions_command(
             cache_dir=cache_dir,
             log=note,
         )
-    except ModelUnavailable as exc:
-        raise fail(str(exc), 3) from None
-    except HeardError as exc:
-        raise fail(str(exc)) from None
     summary = {
         mode: {k: metrics[mode][k] for k in ("macro_f1", "ekman_macro_f1", "sentiment_macro_f1")}
         for mode in ("full", "fast")
@@ -234,7 +226,7 @@ def train_techniques_command(
             )
     from heard.semantic.train_techniques import format_table, train_techniques
 
-    try:
+    with exits_on_error():
         result = train_techniques(
             data,
             out,
@@ -242,10 +234,6 @@ def train_techniques_command(
             cache_dir=cache_dir,
             log=note,
         )
-    except ModelUnavailable as exc:
-        raise fail(str(exc), 3) from None
-    except HeardError as exc:
-        raise fail(str(exc)) from None
     err.print("test split (template families never seen in training):")
     typer.echo(format_table(result["test"]))
     err.print(f"wrote {out / 'techniques.npz'} and {out / 'techniques.json'}")
