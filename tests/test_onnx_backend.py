@@ -60,6 +60,23 @@ def test_onnx_embeddings_equal_torch(
     assert list(tmp_path.glob("encoders/minilm-*.onnx")), "the graph is cached"
 
 
+def test_int8_backend_is_close_to_torch(
+    torch_encoder: encoder_module.Encoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+
+    monkeypatch.setenv("HEARD_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("HEARD_ENCODER_BACKEND", "onnx-int8")
+    int8 = encoder_module.Encoder.load(threads=1, cache_size=0)
+    assert int8.backend == "onnx-int8"
+    texts = [t for t in TEXTS if t.strip()]
+    cos = (int8.encode(texts) * torch_encoder.encode(texts)).sum(axis=1)
+    assert float(cos.min()) > 0.85 and float(cos.mean()) > 0.9
+    assert float(cos.max()) < 0.99999, "int8 weights are not float32's"
+    names = sorted(p.name for p in (tmp_path / "encoders").iterdir())
+    assert len(names) == 2 and any(n.endswith(".int8.onnx") for n in names)
+
+
 def test_cached_graph_loads_without_torch_model(
     torch_encoder: encoder_module.Encoder, tmp_path: Path
 ) -> None:
@@ -130,7 +147,7 @@ def test_backend_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ModelUnavailable) as err:
         onnx_backend.requested_backend()
     assert "HEARD_ENCODER_BACKEND='tensorflow'" in str(err.value)
-    assert "auto, onnx, torch" in (err.value.hint or "")
+    assert "auto, onnx, onnx-int8, torch" in (err.value.hint or "")
     monkeypatch.setenv("HEARD_ENCODER_BACKEND", " Torch ")
     assert onnx_backend.choose_backend(None, "cpu") == "torch"
     monkeypatch.delenv("HEARD_ENCODER_BACKEND")
@@ -155,7 +172,7 @@ def test_old_graphs_are_pruned(tmp_path: Path) -> None:
         g.write_bytes(b"x")
         os.utime(g, (1_000_000 - age * 10, 1_000_000 - age * 10))
     (folder / "unrelated.txt").write_text("kept")
-    onnx_backend._prune(folder, keep=graphs[0])  # the oldest, but just exported
+    onnx_backend._prune(folder, keep=(graphs[0],))  # the oldest, but just exported
     left = sorted(p.name for p in folder.iterdir())
     assert "unrelated.txt" in left and graphs[0].name in left
     assert graphs[-1].name in left and graphs[1].name not in left  # newest kept, old not

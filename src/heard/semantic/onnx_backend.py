@@ -11,7 +11,9 @@ GoEmotions dev split the emotion model scores the same to the fourth decimal wit
 
 Which backend :meth:`heard.semantic.encoder.Encoder.load` uses is set by
 ``HEARD_ENCODER_BACKEND``: ``auto`` (default: ONNX Runtime when ``onnxruntime`` and ``onnx``
-are installed, else torch), ``onnx`` or ``torch``.
+are installed, else torch), ``onnx``, ``onnx-int8`` (opt-in, for bulk work: dynamic int8
+weights, about twice as fast again, embeddings close to but not equal to float32's) or
+``torch``.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("auto", "onnx", "torch")
+BACKENDS = ("auto", "onnx", "onnx-int8", "torch")
 BACKEND_ENV = "HEARD_ENCODER_BACKEND"
 EXPORT_VERSION = 1  # bump when the exported graph or its inputs change
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -62,7 +64,8 @@ def onnx_available() -> bool:
 
 
 def choose_backend(backend: str | None, device: str) -> str:
-    """``torch`` or ``onnx`` for an encoder on `device` (``backend`` None: the setting)."""
+    """``torch``, ``onnx`` or ``onnx-int8`` for an encoder on `device` (``backend`` None:
+    the setting)."""
     wanted = requested_backend() if backend is None else backend
     if wanted not in BACKENDS:
         raise ModelUnavailable(
@@ -70,7 +73,7 @@ def choose_backend(backend: str | None, device: str) -> str:
         )
     if wanted == "auto":
         return "onnx" if device == "cpu" and onnx_available() else "torch"
-    if wanted == "onnx":
+    if wanted in ("onnx", "onnx-int8"):
         if device != "cpu":
             raise ModelUnavailable(f"the ONNX encoder runs on the CPU only, not {device!r}")
         if not onnx_available():
@@ -231,13 +234,17 @@ def load_onnx(
     cache: Path,
     sentence_transformer: Any = None,
     build: Any = None,
+    quantized: bool = False,
 ) -> tuple[OnnxSentenceModel, Any]:
     """The ONNX encoder of MiniLM (+ `adapter`), exporting and caching its graph if needed.
 
     ``build()`` returns the torch SentenceTransformer (adapter merged); it is called only
-    when the graph must be exported. Returns the encoder and the SentenceTransformer if
-    one was built (else None). Raises :class:`ModelUnavailable` when the model cannot run
-    on ONNX (then the caller falls back to torch).
+    when the graph must be exported. ``quantized`` runs a dynamic int8 copy of the graph
+    (weights of the linear layers in int8: about twice as fast again, embeddings close to
+    but not equal to float32's; made once from the float32 graph and cached). Returns the
+    encoder and the SentenceTransformer if one was built (else None). Raises
+    :class:`ModelUnavailable` when the model cannot run on ONNX (then the caller may fall
+    back to torch).
     """
     if not _pooling_is_mean(model_dir):
         raise ModelUnavailable("this MiniLM's pooling is not mean pooling; ONNX path skipped")
@@ -256,7 +263,9 @@ def load_onnx(
             except Exception as exc:  # an exporter failure must not stop the semantic tier
                 raise ModelUnavailable(f"exporting MiniLM to ONNX failed: {exc}") from exc
             exported = True
-            _prune(graph.parent, keep=graph)
+            _prune(graph.parent, keep=(graph,))
+        if quantized:
+            graph = _quantized(graph)
         tokenizer = st.tokenizer if st is not None else _tokenizer(model_dir)
         try:
             model = OnnxSentenceModel(
@@ -279,14 +288,48 @@ def load_onnx(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _prune(folder: Path, *, keep: Path) -> None:
+def _quantized(graph: Path) -> Path:
+    """The dynamic int8 copy of `graph` (made and cached next to it when missing)."""
+    target = graph.with_name(graph.stem + ".int8.onnx")
+    if target.is_file():
+        return target
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp = target.with_name(f"{target.stem}.tmp{os.getpid()}.onnx")
+    try:
+        with warnings.catch_warnings(), _quiet_root_logger():
+            warnings.simplefilter("ignore")
+            quantize_dynamic(str(graph), str(tmp), weight_type=QuantType.QInt8)
+        os.replace(tmp, target)
+    except Exception as exc:
+        raise ModelUnavailable(f"quantising the ONNX encoder failed: {exc}") from exc
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    _prune(graph.parent, keep=(graph, target))
+    return target
+
+
+@contextlib.contextmanager
+def _quiet_root_logger() -> Any:
+    """onnxruntime's quantiser logs advice on the root logger; keep it off the user's screen."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+
+
+def _prune(folder: Path, *, keep: tuple[Path, ...]) -> None:
     """Delete all but the KEEP_GRAPHS most recently used graphs in `folder`."""
     try:
-        others = [p for p in folder.glob("minilm-*.onnx") if p != keep]
+        others = [p for p in folder.glob("minilm-*.onnx") if p not in keep]
         others.sort(key=lambda p: p.stat().st_mtime)
     except OSError:
         return
-    for old in others[: max(0, len(others) - (KEEP_GRAPHS - 1))]:
+    for old in others[: max(0, len(others) - max(0, KEEP_GRAPHS - len(keep)))]:
         with contextlib.suppress(OSError):
             old.unlink()
 
