@@ -63,7 +63,6 @@ def test_onnx_embeddings_equal_torch(
 def test_int8_backend_is_close_to_torch(
     torch_encoder: encoder_module.Encoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import numpy as np
 
     monkeypatch.setenv("HEARD_CACHE_DIR", str(tmp_path))
     monkeypatch.setenv("HEARD_ENCODER_BACKEND", "onnx-int8")
@@ -75,6 +74,24 @@ def test_int8_backend_is_close_to_torch(
     assert float(cos.max()) < 0.99999, "int8 weights are not float32's"
     names = sorted(p.name for p in (tmp_path / "encoders").iterdir())
     assert len(names) == 2 and any(n.endswith(".int8.onnx") for n in names)
+
+
+def test_tokenizer_gives_the_ids_transformers_gives() -> None:
+    _need_models()
+    import numpy as np
+    from transformers import AutoTokenizer
+
+    model_dir = encoder_module.model_path()
+    theirs = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+    ours = onnx_backend.WordPieceTokenizer(model_dir, 256)
+    texts = [t.strip() for t in TEXTS] + ["short", "a much longer sentence than that one"]
+    expected = theirs(
+        texts, padding=True, truncation="longest_first", max_length=256, return_tensors="np"
+    )
+    got = ours(texts)
+    assert got["input_ids"].shape == (len(texts), 256)  # the long text is cut at 256
+    for name in ("input_ids", "attention_mask", "token_type_ids"):
+        assert np.array_equal(got[name], expected[name]), name
 
 
 def test_cached_graph_loads_without_torch_model(
@@ -177,3 +194,32 @@ def test_old_graphs_are_pruned(tmp_path: Path) -> None:
     assert "unrelated.txt" in left and graphs[0].name in left
     assert graphs[-1].name in left and graphs[1].name not in left  # newest kept, old not
     assert len([n for n in left if n.startswith("minilm-")]) == onnx_backend.KEEP_GRAPHS
+
+
+def test_a_cached_graph_needs_neither_torch_nor_transformers(
+    torch_encoder: encoder_module.Encoder, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    onnx_backend.load_onnx(
+        encoder_module.model_path(),
+        None,
+        threads=1,
+        cache=tmp_path,
+        sentence_transformer=torch_encoder.model,
+    )
+    script = (
+        "import sys\n"
+        "from heard.semantic.encoder import Encoder\n"
+        "e = Encoder.load(threads=1, backend='onnx')\n"
+        "assert e.encode(['hello']).shape == (1, 384)\n"
+        "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "HEARD_CACHE_DIR": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -176,7 +176,7 @@ class OnnxSentenceModel:
     """A MiniLM sentence encoder on ONNX Runtime, with ``SentenceTransformer.encode``'s
     signature (the part :class:`~heard.semantic.encoder.Encoder` uses)."""
 
-    def __init__(self, graph: Path, tokenizer: Any, *, max_seq_length: int, threads: int):
+    def __init__(self, graph: Path, model_dir: Path, *, threads: int):
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -187,8 +187,8 @@ class OnnxSentenceModel:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
         self.session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
-        self.tokenizer = tokenizer
-        self.max_seq_length = max_seq_length
+        self.max_seq_length = _max_seq_length(model_dir)
+        self.tokenizer = WordPieceTokenizer(model_dir, self.max_seq_length)
 
     def encode(
         self,
@@ -208,14 +208,7 @@ class OnnxSentenceModel:
         out = np.empty((len(stripped), 384), dtype=np.float32)
         for lo in range(0, len(order), batch_size):
             rows = order[lo : lo + batch_size]
-            batch = self.tokenizer(
-                [stripped[i] for i in rows],
-                padding=True,
-                truncation="longest_first",
-                max_length=self.max_seq_length,
-                return_tensors="np",
-            )
-            feeds = {name: np.asarray(batch[name], dtype=np.int64) for name in _INPUTS}
+            feeds = self.tokenizer([stripped[i] for i in rows])
             hidden = self.session.run(None, feeds)[0]
             mask = feeds["attention_mask"][..., None].astype(np.float32)
             vectors = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
@@ -266,11 +259,8 @@ def load_onnx(
             _prune(graph.parent, keep=(graph,))
         if quantized:
             graph = _quantized(graph)
-        tokenizer = st.tokenizer if st is not None else _tokenizer(model_dir)
         try:
-            model = OnnxSentenceModel(
-                graph, tokenizer, max_seq_length=_max_seq_length(model_dir), threads=threads
-            )
+            model = OnnxSentenceModel(graph, model_dir, threads=threads)
         except Exception as exc:
             # a damaged cache file (say, a disk that filled up): drop it and export again
             with contextlib.suppress(OSError):
@@ -334,18 +324,39 @@ def _prune(folder: Path, *, keep: tuple[Path, ...]) -> None:
             old.unlink()
 
 
-def _tokenizer(model_dir: Path) -> Any:
-    from transformers import AutoTokenizer
-    from transformers.utils import logging as hf_logging
+class WordPieceTokenizer:
+    """MiniLM's fast tokenizer (``tokenizer.json``) through the ``tokenizers`` library alone:
+    the ids ``transformers`` gives, without importing transformers (which imports torch).
 
-    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-    return AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+    The file carries a fixed 128-token padding and truncation of its own; both are set
+    here as sentence-transformers sets them: pad to the batch's longest text, truncate at
+    the model's ``max_seq_length``.
+    """
+
+    def __init__(self, model_dir: Path, max_seq_length: int) -> None:
+        from tokenizers import Tokenizer
+
+        self._tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        pad_id = self._tok.token_to_id("[PAD]")
+        self._tok.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token="[PAD]")
+        self._tok.enable_truncation(max_length=max_seq_length)
+
+    def __call__(self, texts: Sequence[str]) -> dict[str, Any]:
+        import numpy as np
+
+        encodings = self._tok.encode_batch(list(texts))
+        return {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
 
 
 __all__ = [
     "BACKENDS",
     "BACKEND_ENV",
     "OnnxSentenceModel",
+    "WordPieceTokenizer",
     "choose_backend",
     "load_onnx",
     "onnx_available",
