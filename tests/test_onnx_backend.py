@@ -223,3 +223,24 @@ def test_a_cached_graph_needs_neither_torch_nor_transformers(
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_cli_reports_a_bad_backend_setting_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _need_models()
+    from typer.testing import CliRunner
+
+    from heard.cli import app
+
+    examples = Path(__file__).resolve().parent.parent / "src/heard/examples/conversations.jsonl"
+    monkeypatch.setenv("HEARD_ENCODER_BACKEND", "gpu-please")
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(app, ["analyze", str(examples), "-f", "jsonl", "-o", str(out)])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 3, result.output
+    assert "HEARD_ENCODER_BACKEND='gpu-please'" in said and "auto, onnx, onnx-int8, torch" in said
+    assert "Traceback" not in said
+    assert not out.exists()  # it failed before opening the output: nothing half-written
+    fast = CliRunner().invoke(app, ["analyze", str(examples), "-f", "jsonl", "--fast"])
+    assert fast.exit_code == 0  # the lexical tier does not read the setting

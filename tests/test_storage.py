@@ -336,6 +336,29 @@ def test_a_conversation_the_detectors_choke_on_is_reported_not_fatal(
     assert count(service, ConversationRow, id="s-1") == 0
 
 
+def test_a_model_that_cannot_load_stops_the_import_and_stores_nothing(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from heard.errors import ModelUnavailable
+
+    class NoModel:
+        """A semantic detector whose model cannot load (a bad setting, missing weights)."""
+
+        name, version = "test.no_model", 1
+        speakers = frozenset({Speaker.customer, Speaker.agent})
+        requires: tuple[str, ...] = ()
+        produces: tuple[str, ...] = ()
+
+        def detect(self, doc: Any) -> None:
+            raise ModelUnavailable("the test model is not installed")
+
+    pipeline = service.engine.pipeline
+    monkeypatch.setattr(pipeline, "detectors", [*pipeline.detectors, NoModel()])
+    with pytest.raises(ModelUnavailable, match="not installed"):
+        service.import_bytes(SYSTEM, SAMPLE, name="sample.jsonl")
+    assert count(service, ConversationRow) == 0  # not four "could not be analysed" lines
+
+
 # -- the CLI over storage ------------------------------------------------------------------------
 
 

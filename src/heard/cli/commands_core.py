@@ -66,6 +66,12 @@ def _conversations(
 
 
 def _analyses(pipe: Pipeline, conversations: Iterator[Conversation]) -> Iterator[Analysis]:
+    # the models load on first use: one that fails then also gives an error line, exit 3
+    with exits_on_error():
+        yield from _analysed(pipe, conversations)
+
+
+def _analysed(pipe: Pipeline, conversations: Iterator[Conversation]) -> Iterator[Analysis]:
     progress: Progress | None = None
     task = None
     try:

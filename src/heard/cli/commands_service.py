@@ -30,8 +30,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from heard.cli.app import app, err, fail
-from heard.errors import HeardError
+from heard.cli.app import app, err, exits_on_error, fail
+from heard.errors import HeardError, ModelUnavailable
 
 if TYPE_CHECKING:
     from heard.service import Service
@@ -82,9 +82,8 @@ def _service(settings: Settings) -> Iterator[Service]:
     except HeardError as exc:
         raise fail(str(exc)) from None
     try:
-        yield service
-    except HeardError as exc:
-        raise fail(str(exc)) from None
+        with exits_on_error():  # a model that cannot load: exit 3, like the other commands
+            yield service
     finally:
         service.close()
 
@@ -246,6 +245,8 @@ def import_cmd(
                     for problem in exc.problems[:SHOW_PROBLEMS]:
                         err.print(f"  {escape(str(problem))}")
                     continue
+                except ModelUnavailable:
+                    raise  # concerns every file: stop
                 except HeardError as exc:
                     failed += 1
                     err.print(f"[bold red]error[/]: {escape(str(exc))}")

@@ -446,13 +446,17 @@ def _evidence_span(turn: TurnState, emotion: str) -> tuple[int, int]:
 def semantic_detectors(lexical: list[Detector]) -> list[Detector]:
     """`lexical` plus the semantic tier, or `lexical` unchanged when it is not installed.
 
-    Cheap: checks modules and weight files; the models load on first use.
+    Cheap: checks modules, weight files and the encoder setting; the models load on first
+    use.
     """
     from heard.semantic import encoder as encoder_module
 
     out = list(lexical)
     if not encoder_module.available():
         return out
+    from heard.semantic.onnx_backend import requested_backend
+
+    requested_backend()  # a bad HEARD_ENCODER_BACKEND: ModelUnavailable now, not mid-run
     produced = {p for d in lexical for p in d.produces}
     if weights_present():
         heads = TechniqueHeads.load()

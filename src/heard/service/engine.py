@@ -98,19 +98,26 @@ class AnalysisEngine:
 
         The batch runs through `Pipeline.run_many` (the semantic tier embeds the
         sentences of the whole batch in one call); if that raises, the conversations
-        are analysed one by one to find which one failed.
+        are analysed one by one to find which one failed. A model that cannot load
+        (:class:`~heard.errors.ModelUnavailable`) concerns them all and is raised.
         """
+        from heard.errors import ModelUnavailable
+
         conversations = [c for c, _ in items]
         out: list[Analysis | Exception] = []
         with self._lock:
             try:
                 docs = self.pipeline.run_many(conversations)
                 out.extend(self.pipeline.analysis_of(doc) for doc in docs)
+            except ModelUnavailable:
+                raise  # a model that cannot load fails every conversation: stop, say why
             except Exception:
                 out = []
                 for conversation in conversations:
                     try:
                         out.append(self.pipeline.analyze(conversation))
+                    except ModelUnavailable:
+                        raise
                     except Exception as exc:
                         out.append(exc)
         for result, (_, playbooks) in zip(out, items, strict=True):
