@@ -158,6 +158,29 @@ def test_nothing_importable_is_422_and_writes_nothing(
     assert client.get("/conversations", headers=admin).json()["total"] == 0
 
 
+def test_a_model_that_cannot_load_is_a_503_and_nothing_is_stored(
+    client: TestClient, admin: dict[str, str], service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from heard.errors import ModelUnavailable
+    from heard.model import Speaker
+
+    class NoModel:
+        name, version = "test.no_model", 1
+        speakers = frozenset({Speaker.customer, Speaker.agent})
+        requires: tuple[str, ...] = ()
+        produces: tuple[str, ...] = ()
+
+        def detect(self, doc: Any) -> None:
+            raise ModelUnavailable("the emotion weights are missing", hint="reinstall heard")
+
+    pipeline = service.engine.pipeline
+    monkeypatch.setattr(pipeline, "detectors", [*pipeline.detectors, NoModel()])
+    response = client.post("/conversations/import", headers={**admin, **NDJSON}, content=SAMPLE)
+    err = error(response, 503)  # the server's fault, not the request's
+    assert "emotion weights are missing" in err["message"] and err["hint"] == "reinstall heard"
+    assert client.get("/conversations", headers=admin).json()["total"] == 0
+
+
 def test_strict_import_is_all_or_nothing(client: TestClient, admin: dict[str, str]) -> None:
     bad = SAMPLE + b'{"id": "b", "turns": [{"speaker": "robot", "text": "x"}]}\n'
     err = error(client.post("/conversations/import?strict=true", headers={**admin, **NDJSON},

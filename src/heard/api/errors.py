@@ -21,6 +21,7 @@ from heard.errors import (
     Forbidden,
     HeardError,
     InputError,
+    ModelUnavailable,
     NotFound,
     PlaybookError,
     RowError,
@@ -48,6 +49,7 @@ STATUS: tuple[tuple[type[HeardError], int], ...] = (
     (PlaybookError, 422),
     (InputError, 400),
     (StorageError, 503),
+    (ModelUnavailable, 503),  # the server's models, not the request, are the problem
     (HeardError, 400),
 )
 
