@@ -34,6 +34,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from heard.api import create_app
+from heard.model import Speaker
 from heard.service import AnalysisEngine, Principal, Service
 from heard.settings import Settings
 from heard.storage import Base, Database
@@ -394,6 +395,29 @@ def env(**values: str) -> Iterator[None]:
                 os.environ[k] = v
 
 
+class Raising:
+    """A detector that raises `exc` on every conversation (or only on the one with id
+    `only`), to test how imports and the API survive a failing pipeline."""
+
+    name, version = "test.raising", 1
+    speakers = frozenset({Speaker.customer, Speaker.agent})
+    requires: tuple[str, ...] = ()
+    produces: tuple[str, ...] = ()
+
+    def __init__(self, exc: Exception, only: str | None = None) -> None:
+        self.exc, self.only = exc, only
+
+    def detect(self, doc: Any) -> None:
+        if self.only is None or doc.conversation.id == self.only:
+            raise self.exc
+
+
+def add_detector(service: Service, detector: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Append `detector` to the service's pipeline for one test."""
+    pipeline = service.engine.pipeline
+    monkeypatch.setattr(pipeline, "detectors", [*pipeline.detectors, detector])
+
+
 __all__ = [
     "BAD_PLAYBOOK",
     "CONVERSATIONS",
@@ -402,6 +426,8 @@ __all__ = [
     "TEAM_PLAYBOOK",
     "Keys",
     "PgServer",
+    "Raising",
+    "add_detector",
     "auth",
     "client",
     "db_url",

@@ -27,6 +27,8 @@ from service_fixtures import (
     SYSTEM,
     TEAM_PLAYBOOK,
     Keys,
+    Raising,
+    add_detector,
     auth,
     jsonl,
     make_settings,
@@ -162,19 +164,9 @@ def test_a_model_that_cannot_load_is_a_503_and_nothing_is_stored(
     client: TestClient, admin: dict[str, str], service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from heard.errors import ModelUnavailable
-    from heard.model import Speaker
 
-    class NoModel:
-        name, version = "test.no_model", 1
-        speakers = frozenset({Speaker.customer, Speaker.agent})
-        requires: tuple[str, ...] = ()
-        produces: tuple[str, ...] = ()
-
-        def detect(self, doc: Any) -> None:
-            raise ModelUnavailable("the emotion weights are missing", hint="reinstall heard")
-
-    pipeline = service.engine.pipeline
-    monkeypatch.setattr(pipeline, "detectors", [*pipeline.detectors, NoModel()])
+    missing = ModelUnavailable("the emotion weights are missing", hint="reinstall heard")
+    add_detector(service, Raising(missing), monkeypatch)
     response = client.post("/conversations/import", headers={**admin, **NDJSON}, content=SAMPLE)
     err = error(response, 503)  # the server's fault, not the request's
     assert "emotion weights are missing" in err["message"] and err["hint"] == "reinstall heard"

@@ -17,7 +17,6 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, inspect, select, text
 
 from heard.errors import NotFound
-from heard.model import Speaker
 from heard.service import ImportRejected, Service
 from heard.service.engine import AnalysisEngine
 from heard.settings import Settings
@@ -36,7 +35,16 @@ from heard.storage import (
 )
 from heard.storage.database import VERSION_TABLE, alembic_config
 from service_fixtures import *  # noqa: F403  (the fixtures)
-from service_fixtures import CONVERSATIONS, SAMPLE, SYSTEM, TEAM_PLAYBOOK, jsonl, make_settings
+from service_fixtures import (
+    CONVERSATIONS,
+    SAMPLE,
+    SYSTEM,
+    TEAM_PLAYBOOK,
+    Raising,
+    add_detector,
+    jsonl,
+    make_settings,
+)
 
 
 def count(service: Service, table: type[Base], **where: object) -> int:
@@ -316,20 +324,8 @@ def test_settings_overrides_are_stored(service: Service) -> None:
 def test_a_conversation_the_detectors_choke_on_is_reported_not_fatal(
     service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    class Choke:
-        """A detector that fails on one conversation (a batch it is in fails too)."""
-
-        name, version = "test.choke", 1
-        speakers = frozenset({Speaker.customer, Speaker.agent})
-        requires: tuple[str, ...] = ()
-        produces: tuple[str, ...] = ()
-
-        def detect(self, doc: Any) -> None:
-            if doc.conversation.id == "s-1":
-                raise ValueError("regex exploded")
-
-    pipeline = service.engine.pipeline
-    monkeypatch.setattr(pipeline, "detectors", [*pipeline.detectors, Choke()])
+    # fails on one conversation (a batch it is in fails too)
+    add_detector(service, Raising(ValueError("regex exploded"), only="s-1"), monkeypatch)
     report = service.import_bytes(SYSTEM, SAMPLE, name="sample.jsonl")
     assert sorted(report.imported) == ["n-1", "n-2", "x-1"] and report.skipped == 1
     assert "could not be analysed" in report.problems[0].message
@@ -341,19 +337,8 @@ def test_a_model_that_cannot_load_stops_the_import_and_stores_nothing(
 ) -> None:
     from heard.errors import ModelUnavailable
 
-    class NoModel:
-        """A semantic detector whose model cannot load (a bad setting, missing weights)."""
-
-        name, version = "test.no_model", 1
-        speakers = frozenset({Speaker.customer, Speaker.agent})
-        requires: tuple[str, ...] = ()
-        produces: tuple[str, ...] = ()
-
-        def detect(self, doc: Any) -> None:
-            raise ModelUnavailable("the test model is not installed")
-
-    pipeline = service.engine.pipeline
-    monkeypatch.setattr(pipeline, "detectors", [*pipeline.detectors, NoModel()])
+    # a semantic detector whose model cannot load (a bad setting, missing weights)
+    add_detector(service, Raising(ModelUnavailable("the test model is not installed")), monkeypatch)
     with pytest.raises(ModelUnavailable, match="not installed"):
         service.import_bytes(SYSTEM, SAMPLE, name="sample.jsonl")
     assert count(service, ConversationRow) == 0  # not four "could not be analysed" lines
