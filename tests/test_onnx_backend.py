@@ -244,3 +244,34 @@ def test_cli_reports_a_bad_backend_setting_before_any_work(
     assert not out.exists()  # it failed before opening the output: nothing half-written
     fast = CliRunner().invoke(app, ["analyze", str(examples), "-f", "jsonl", "--fast"])
     assert fast.exit_code == 0  # the lexical tier does not read the setting
+
+
+def test_a_damaged_int8_graph_is_quantised_again_from_the_float32_one(
+    torch_encoder: encoder_module.Encoder, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    model_dir = encoder_module.model_path()
+
+    def load() -> Any:
+        return onnx_backend.load_onnx(
+            model_dir,
+            None,
+            threads=1,
+            cache=tmp_path,
+            quantized=True,
+            build=lambda: torch_encoder.model,
+        )
+
+    load()
+    folder = tmp_path / "encoders"
+    (int8,) = folder.glob("*.int8.onnx")
+    base_bytes = next(p for p in folder.iterdir() if p != int8).read_bytes()
+    int8.write_bytes(b"truncated")
+    with caplog.at_level(logging.WARNING, logger="heard.semantic.onnx_backend"):
+        model, _ = load()
+    assert "quantising again" in caplog.text
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [int8.name, int8.name[:-10] + ".onnx"]
+    )
+    assert int8.stat().st_size > 1_000_000
+    assert (folder / (int8.name[:-10] + ".onnx")).read_bytes() == base_bytes  # not re-exported
+    assert model.encode(["hello"]).shape == (1, 384)

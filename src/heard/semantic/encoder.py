@@ -173,12 +173,13 @@ class Encoder:
                 built.append(_sentence_transformer(path, device, adapter_dir, n_threads))
             return built[0]
 
-        chosen = onnx_backend.choose_backend(backend, device)
+        asked = backend if backend is not None else onnx_backend.requested_backend()
+        chosen = onnx_backend.choose_backend(asked, device)
         if chosen != "torch":
             from heard.detectors.lexicon import cache_dir
 
             try:
-                model, st = onnx_backend.load_onnx(
+                model, _ = onnx_backend.load_onnx(
                     path,
                     adapter_dir,
                     threads=n_threads,
@@ -187,20 +188,18 @@ class Encoder:
                     quantized=chosen == "onnx-int8",
                 )
             except ModelUnavailable as exc:
-                asked = backend if backend is not None else onnx_backend.requested_backend()
                 if asked != "auto":
                     raise
                 log.warning("%s; encoding with torch instead", exc)
             else:
-                encoder = cls(
+                # `build` holds the torch model if the export made one: not built twice
+                return cls(
                     model,
                     cache_size=cache_size,
                     name=name,
                     backend=chosen,
                     sentence_transformer=build,
                 )
-                encoder._st = st
-                return encoder
         return cls(build(), cache_size=cache_size, name=name)
 
     @property

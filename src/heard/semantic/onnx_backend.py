@@ -26,7 +26,7 @@ import json
 import logging
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,15 +47,17 @@ MAX_BATCH = 32
 KEEP_GRAPHS = 4  # cached graphs kept (90 MB each): the shipped models' and a few trained
 
 
+def _known(value: str, message: str) -> str:
+    """`value` when it names a backend, else ModelUnavailable(`message`) listing them."""
+    if value not in BACKENDS:
+        raise ModelUnavailable(message, hint=f"use one of: {', '.join(BACKENDS)}")
+    return value
+
+
 def requested_backend() -> str:
     """The backend asked for in ``HEARD_ENCODER_BACKEND`` (``auto`` when unset)."""
     value = os.environ.get(BACKEND_ENV, "auto").strip().lower() or "auto"
-    if value not in BACKENDS:
-        raise ModelUnavailable(
-            f"{BACKEND_ENV}={value!r} is not a known encoder backend",
-            hint=f"use one of: {', '.join(BACKENDS)}",
-        )
-    return value
+    return _known(value, f"{BACKEND_ENV}={value!r} is not a known encoder backend")
 
 
 def onnx_available() -> bool:
@@ -66,11 +68,10 @@ def onnx_available() -> bool:
 def choose_backend(backend: str | None, device: str) -> str:
     """``torch``, ``onnx`` or ``onnx-int8`` for an encoder on `device` (``backend`` None:
     the setting)."""
-    wanted = requested_backend() if backend is None else backend
-    if wanted not in BACKENDS:
-        raise ModelUnavailable(
-            f"unknown encoder backend {wanted!r}", hint=f"use one of: {', '.join(BACKENDS)}"
-        )
+    if backend is None:
+        wanted = requested_backend()
+    else:
+        wanted = _known(backend, f"unknown encoder backend {backend!r}")
     if wanted == "auto":
         return "onnx" if device == "cpu" and onnx_available() else "torch"
     if wanted in ("onnx", "onnx-int8"):
@@ -130,6 +131,21 @@ def _max_seq_length(model_dir: Path) -> int:
         return 256
 
 
+@contextlib.contextmanager
+def _replaced(path: Path) -> Iterator[Path]:
+    """A temporary path to write `path`'s new content to: moved onto `path` when the block
+    succeeds, removed when it fails, so `path` is never left half-written. (Its name does
+    not end in ``.onnx``: `_prune` must not take it for a graph while it is written.)"""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
 def export(st: Any, path: Path) -> None:
     """Write the transformer of SentenceTransformer `st` as an ONNX graph to `path`
     (atomically: a failed export leaves no partial file behind)."""
@@ -151,25 +167,18 @@ def export(st: Any, path: Path) -> None:
     sample = st.tokenizer(["a short text", "and a somewhat longer one"], padding=True)
     args = tuple(torch.tensor(sample[name]) for name in _INPUTS)
     axes = {name: {0: "batch", 1: "tokens"} for name in (*_INPUTS, "last_hidden_state")}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    try:
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tracer notes about the model's Python branches
-            torch.onnx.export(
-                _Hidden(auto).eval(),
-                args,
-                str(tmp),
-                input_names=list(_INPUTS),
-                output_names=["last_hidden_state"],
-                dynamic_axes=axes,
-                opset_version=17,
-                dynamo=False,
-            )
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+    with _replaced(path) as tmp, torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer notes about the model's Python branches
+        torch.onnx.export(
+            _Hidden(auto).eval(),
+            args,
+            str(tmp),
+            input_names=list(_INPUTS),
+            output_names=["last_hidden_state"],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
 
 
 class OnnxSentenceModel:
@@ -241,24 +250,23 @@ def load_onnx(
     """
     if not _pooling_is_mean(model_dir):
         raise ModelUnavailable("this MiniLM's pooling is not mean pooling; ONNX path skipped")
-    graph = cache / "encoders" / f"minilm-{graph_key(model_dir, adapter)}.onnx"
+    base = cache / "encoders" / f"minilm-{graph_key(model_dir, adapter)}.onnx"
     st = sentence_transformer
     for attempt in (1, 2):
         exported = False
-        if not graph.is_file():
+        if not base.is_file():
             if st is None and build is not None:
                 st = build()
             if st is None:
                 raise ModelUnavailable("no model to export to ONNX")
-            log.info("exporting the sentence encoder to ONNX (once; cached in %s)", graph.parent)
+            log.info("exporting the sentence encoder to ONNX (once; cached in %s)", base.parent)
             try:
-                export(st, graph)
+                export(st, base)
             except Exception as exc:  # an exporter failure must not stop the semantic tier
                 raise ModelUnavailable(f"exporting MiniLM to ONNX failed: {exc}") from exc
             exported = True
-            _prune(graph.parent, keep=(graph,))
-        if quantized:
-            graph = _quantized(graph)
+            _prune(base.parent, keep=(base,))
+        graph = _quantized(base) if quantized else base  # the one to load
         try:
             model = OnnxSentenceModel(graph, model_dir, threads=threads)
         except Exception as exc:
@@ -267,13 +275,13 @@ def load_onnx(
                 graph.unlink()
             if exported or attempt == 2:
                 raise ModelUnavailable(f"the ONNX encoder {graph} could not load: {exc}") from exc
-            log.warning(
-                "the cached ONNX encoder %s could not load (%s); exporting again", graph, exc
-            )
+            again = "exporting again" if graph == base else "quantising again"
+            log.warning("the cached ONNX encoder %s could not load (%s); %s", graph, exc, again)
             continue
         if not exported:
-            with contextlib.suppress(OSError):
-                os.utime(graph)  # recently used: pruned last
+            for used in {base, graph}:  # recently used: pruned last
+                with contextlib.suppress(OSError):
+                    os.utime(used)
         return model, st
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -285,17 +293,12 @@ def _quantized(graph: Path) -> Path:
         return target
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    tmp = target.with_name(f"{target.stem}.tmp{os.getpid()}.onnx")
     try:
-        with warnings.catch_warnings(), _quiet_root_logger():
+        with _replaced(target) as tmp, warnings.catch_warnings(), _quiet_root_logger():
             warnings.simplefilter("ignore")
             quantize_dynamic(str(graph), str(tmp), weight_type=QuantType.QInt8)
-        os.replace(tmp, target)
     except Exception as exc:
         raise ModelUnavailable(f"quantising the ONNX encoder failed: {exc}") from exc
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
     _prune(graph.parent, keep=(graph, target))
     return target
 
