@@ -34,15 +34,11 @@ def _setup(
     logging.basicConfig(
         level=logging.WARNING if quiet else logging.INFO,
         format="%(message)s",
-        handlers=[RichHandler(show_time=False, show_path=False, console=_stderr())],
+        handlers=[RichHandler(show_time=False, show_path=False, console=err)],
     )
     # third-party libraries stay at warnings
     for name in ("httpx", "sentence_transformers", "urllib3", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
-
-
-def _stderr() -> Console:
-    return Console(stderr=True)
 
 
 #: Where commands print errors, progress and notes (stdout carries results only).

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from heard.cli.app import app
+from heard.cli.app import app, err, fail
 from heard.errors import PlaybookError
 from heard.scoring.playbook import (
     BUILTIN_PLAYBOOKS,
@@ -203,10 +203,10 @@ def show(
     try:
         pb = resolve(name)
     except PlaybookError as exc:
-        Console(stderr=True).print(f"[bold red]error[/]: {escape(str(exc))}")
+        exit_code = fail(str(exc))
         for p in exc.problems:
-            Console(stderr=True).print(f"  {escape(p)}")
-        raise typer.Exit(2) from None
+            err.print(f"  {escape(p)}")
+        raise exit_code from None
     if format is ShowFormat.json:
         sys.stdout.write(json.dumps(as_mapping(pb), ensure_ascii=False, indent=2) + "\n")
     elif format is ShowFormat.yaml:
