@@ -205,13 +205,14 @@ class CoachContext:
         if base is None or len(base.turns) + 1 != len(conv.turns):
             return self.pipeline.run(conv)
         doc = Doc(conv)
-        kept = self.seed.hits
+        # Only hits kept before any context rule ran are reused: `base`'s own hits have been
+        # through the rules (which change them in place), and a turn without kept hits is
+        # scanned again.
+        kept = self.seed.hits or []
         for k, (new, old) in enumerate(zip(doc.turns, base.turns, strict=False)):
-            before = kept[k] if kept is not None and k < len(kept) else None
+            before = kept[k] if k < len(kept) else None
             if before is not None:
                 new.hits, new.scan = copy_hits(before[0]), before[1]
-            elif old.hits is not None and kept is None:
-                new.hits, new.scan = copy_hits(old.hits), old.scan
             if old.speaker is not Speaker.agent:
                 new.findings = list(old.findings)
                 new.emotions = dict(old.emotions)

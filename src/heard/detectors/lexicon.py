@@ -225,7 +225,7 @@ class Lexicon:
         # On an ASCII text, a pattern with no upper-case letter (and nothing else whose
         # meaning depends on case) finds the same spans case-sensitively in the lower-cased
         # text as case-insensitively in the text, and several times faster.
-        self._lower_regexes: list[re.Pattern[str] | None] = [
+        lower_regexes: list[re.Pattern[str] | None] = [
             re.compile(p.source) if _lower_safe(p.source) else None for p in self.patterns
         ]
         # Per pattern, what `scan` needs, in one tuple (one index instead of several):
@@ -237,7 +237,7 @@ class Lexicon:
         self._plans: list[
             tuple[int, int, str, Pattern, re.Pattern[str], bool, re.Pattern[str], bool]
         ] = []
-        for p, fast, slow in zip(self.patterns, self._lower_regexes, self._regexes, strict=True):
+        for p, fast, slow in zip(self.patterns, lower_regexes, self._regexes, strict=True):
             kind = kinds[p.kind]
             numbers = self._group_ids[kind]
             if p.key not in numbers:
