@@ -86,6 +86,11 @@ class AnalysisEngine:
     def analyze(self, conversation: Conversation, playbooks: Sequence[Keyed]) -> Analysis:
         with self._lock:
             analysis = self.pipeline.analyze(conversation)
+        return self._with_scorecards(analysis, playbooks)
+
+    def _with_scorecards(self, analysis: Analysis, playbooks: Sequence[Keyed]) -> Analysis:
+        """`analysis` with a scorecard per (key, playbook) added (outside the lock: scoring
+        reads the analysis only)."""
         for key, playbook in playbooks:
             analysis.scorecards[key] = self.score(analysis, playbook)
         return analysis
@@ -122,8 +127,7 @@ class AnalysisEngine:
                         out.append(exc)
         for result, (_, playbooks) in zip(out, items, strict=True):
             if isinstance(result, Analysis):
-                for key, playbook in playbooks:
-                    result.scorecards[key] = self.score(result, playbook)
+                self._with_scorecards(result, playbooks)
         return out
 
     @staticmethod
