@@ -28,8 +28,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from heard.cli.app import app, err, fail
-from heard.errors import HeardError
+from heard.cli.app import app, err, exits_on_error, fail
 from heard.model import Conversation, Speaker, Turn
 
 _PREFIXES = {
@@ -216,26 +215,20 @@ def coach_cmd(
     from heard.coach import Coach
     from heard.pipeline import Pipeline
 
-    try:
+    with exits_on_error():
         pipe = Pipeline(fast=not semantic, playbooks=[])
-    except HeardError as exc:
-        raise fail(str(exc), 3 if exc.code.startswith("E3") else 2) from None
     if semantic and "semantic" not in pipe.tiers:
         err.print("[dim]semantic tier not installed: running the lexical tier alone[/]")
     coach = Coach(pipe)
-    try:
+    with exits_on_error():
         coach.playbook(playbook)[1].rank(authority)
-    except HeardError as exc:
-        raise fail(str(exc)) from None
     console = Console()
 
     def ask(conversation: Conversation, text: str | None, *, show_state: bool = True) -> None:
-        try:
+        with exits_on_error():  # the semantic models load on first use: exit 3 if they fail
             response = coach.coach(
                 conversation, draft=text, playbook=playbook, authority=authority, llm=llm
             )
-        except HeardError as exc:
-            raise fail(str(exc)) from None
         _emit(console, response, format, show_state=show_state)
 
     if input is not None:
@@ -243,10 +236,8 @@ def coach_cmd(
 
         if str(input) != "-" and not input.exists():
             raise fail(f"E001: {input}: no such file")
-        try:
+        with exits_on_error():
             convs = list(heard.load(input))
-        except HeardError as exc:
-            raise fail(str(exc)) from None
         conv = _pick(convs, id, str(input))
         n = len(conv.turns) if upto is None else upto
         if not 1 <= n <= len(conv.turns):

@@ -23,7 +23,6 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from heard.cli.app import app, err, exits_on_error, fail, note, require_models, train_app
-from heard.errors import InputError, ModelUnavailable
 
 if TYPE_CHECKING:
     from heard.evaluation import EvalReport
@@ -370,13 +369,9 @@ def empathy_command(
     """
     from heard.semantic.empathy import MECHANISMS, EmpathyModel, EmpathyRating, read_pairs
 
-    try:
+    with exits_on_error():
         rows = read_pairs(input)
         empathy = EmpathyModel.load(model)
-    except ModelUnavailable as exc:
-        raise fail(str(exc), 3) from None
-    except InputError as exc:
-        raise fail(str(exc)) from None
     rateable = [k for k, row in enumerate(rows) if row.problem is None or row.response.strip()]
     for row in rows:
         if row.problem is not None:
@@ -387,10 +382,8 @@ def empathy_command(
                 highlight=False,
                 soft_wrap=True,
             )
-    try:
+    with exits_on_error():
         ratings = empathy.rate([(rows[k].seeker, rows[k].response) for k in rateable])
-    except ModelUnavailable as exc:
-        raise fail(str(exc), 3) from None
     results = [EmpathyRating.none() for _ in rows]
     for k, rating in zip(rateable, ratings, strict=True):
         results[k] = rating

@@ -77,10 +77,8 @@ def _service(settings: Settings) -> Iterator[Service]:
         raise fail(
             f"the server extra is not installed ({exc.name}): pip install 'heard[server]'", 3
         ) from None
-    try:
+    with exits_on_error():
         service = Service.open(settings)
-    except HeardError as exc:
-        raise fail(str(exc)) from None
     try:
         with exits_on_error():  # a model that cannot load: exit 3, like the other commands
             yield service
