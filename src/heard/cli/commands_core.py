@@ -13,12 +13,13 @@ from collections.abc import Iterator
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
+from rich.text import Text
 
 from heard.catalog import catalog
 from heard.cli.app import app, err, exits_on_error, fail
@@ -26,6 +27,9 @@ from heard.cli.report import render_analysis, scorecard_table
 from heard.errors import InputError
 from heard.model import Analysis, Conversation
 from heard.pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from heard.importers import ImportResult
 
 #: Show a progress bar once an input has more than this many conversations.
 PROGRESS_AFTER = 200
@@ -48,21 +52,45 @@ def _pipeline(fast: bool, playbooks: list[str] | None) -> Pipeline:
 
 
 def _conversations(
-    inputs: list[Path], input_format: str | None, strict: bool, problems: list[str]
+    inputs: list[Path], input_format: str | None, strict: bool, tally: _Tally
 ) -> Iterator[Conversation]:
+    """The conversations of every input. Each input is opened (and its format detected)
+    now, so a missing or unreadable one fails before any output; with ``strict`` every
+    row is also checked now, so a bad row stops the command before any output."""
     from heard.importers import read
 
+    results: list[ImportResult] = []
     for path in inputs:
         if str(path) != "-" and not path.exists():
             raise fail(f"E001: {path}: no such file")
         try:
-            result = read(path, format=input_format, strict=strict)
+            results.append(read(path, format=input_format, strict=strict))
+        except InputError as exc:
+            raise fail(str(exc)) from None
+    if strict:
+        for result in results:
+            try:
+                for _ in result.conversations():
+                    pass
+            except InputError as exc:
+                raise fail(str(exc)) from None
+    return _read(results, tally)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return str(b) != "-" and a.exists() and a.samefile(b)
+    except OSError:
+        return False
+
+
+def _read(results: list[ImportResult], tally: _Tally) -> Iterator[Conversation]:
+    for result in results:
+        try:
             yield from result.conversations()
         except InputError as exc:
-            if strict:
-                raise fail(str(exc)) from None
             raise fail(str(exc)) from None
-        problems.extend(str(p) for p in result.problems)
+        tally.add(result)
 
 
 def _analyses(pipe: Pipeline, conversations: Iterator[Conversation]) -> Iterator[Analysis]:
@@ -85,6 +113,9 @@ def _analysed(pipe: Pipeline, conversations: Iterator[Conversation]) -> Iterator
                     TextColumn("conversations"),
                     console=err,
                     transient=True,
+                    # results written to a pipe or file must stay there, not be routed
+                    # through the bar's console onto stderr
+                    redirect_stdout=sys.stdout.isatty(),
                 )
                 progress.start()
                 task = progress.add_task("analyse", total=None, completed=n - 1)
@@ -96,13 +127,33 @@ def _analysed(pipe: Pipeline, conversations: Iterator[Conversation]) -> Iterator
             progress.stop()
 
 
-def _report_problems(problems: list[str], analysed: int) -> None:
-    if problems:
-        err.print(f"[yellow]skipped {len(problems)} bad row(s)[/] ({analysed} conversations read):")
-        for p in problems[:20]:
-            err.print(f"  {p}")
-        if len(problems) > 20:
-            err.print(f"  … and {len(problems) - 20} more (use --strict to stop at the first)")
+class _Tally:
+    """The problems of every input read, for the report at the end."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.count = 0
+        self.skipped = 0
+
+    def add(self, result: ImportResult) -> None:
+        self.problems.extend(str(p) for p in result.problems)
+        self.count += result.problem_count
+        self.skipped += result.skipped
+
+
+def _report_problems(tally: _Tally, analysed: int) -> None:
+    # problems quote the input (a speaker cell, a field name): print them as text, never
+    # as markup, so '[/]' in a file cannot crash the report
+    if tally.count:
+        repaired = tally.count - tally.skipped  # read after a repair (a cut text, a bad ts)
+        also = f" and repaired {repaired}" if repaired else ""
+        err.print(
+            f"[yellow]skipped {tally.skipped} bad row(s){also}[/] ({analysed} conversations read):"
+        )
+        for p in tally.problems[:20]:
+            err.print(f"  {p}", markup=False, highlight=False, soft_wrap=True)
+        if tally.count > 20:
+            err.print(f"  … and {tally.count - 20} more (use --strict to stop at the first)")
 
 
 CSV_FIELDS = [
@@ -158,15 +209,21 @@ def analyze(
     """Analyse conversations: emotions, energy, techniques, anti-patterns, scorecards, risk.
 
     Bad rows are skipped, counted and listed at the end (with file, line and field);
-    --strict stops at the first one instead (exit 2).
+    --strict checks every row first and stops at the first bad one instead (exit 2,
+    nothing written).
     """
     pipe = _pipeline(fast, playbook)
-    problems: list[str] = []
-    out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    tally = _Tally()
+    convs = _conversations(inputs, input_format, strict, tally)
+    if output is not None and any(_same_file(output, p) for p in inputs):
+        raise fail(f"{output} is also an input: writing it would erase the conversations")
+    try:
+        out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    except OSError as exc:
+        raise fail(f"cannot write {output}: {exc.strerror or exc}") from None
     console = Console(file=out) if output else Console()
     n = 0
     try:
-        convs = _conversations(inputs, input_format, strict, problems)
         if format is OutFormat.csv:
             writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
             writer.writeheader()
@@ -201,8 +258,8 @@ def analyze(
     finally:
         if output:
             out.close()
-    _report_problems(problems, n)
-    if n == 0 and not problems:
+    _report_problems(tally, n)
+    if n == 0 and not tally.count:
         err.print("[yellow]no conversations found in the input[/]")
 
 
@@ -217,7 +274,7 @@ def score(
     ] = None,
     fast: Annotated[bool, typer.Option("--fast", help="Lexical tier only.")] = False,
     format: Annotated[
-        OutFormat, typer.Option("--format", "-f", help="table or jsonl.")
+        OutFormat, typer.Option("--format", "-f", help="table, json or jsonl.")
     ] = OutFormat.table,
     input_format: Annotated[
         str | None, typer.Option("--input-format", help="Force the input format.")
@@ -225,19 +282,28 @@ def score(
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad row.")] = False,
 ) -> None:
     """Score conversations against playbooks: each step met / missed / not applicable."""
+    if format is OutFormat.csv:
+        raise fail("score writes table, json or jsonl; for CSV use 'heard analyze --format csv'")
     pipe = _pipeline(fast, playbook)
-    problems: list[str] = []
+    tally = _Tally()
     console = Console()
     n = 0
-    for analysis in _analyses(pipe, _conversations(inputs, input_format, strict, problems)):
+    collected: list[dict[str, object]] = []
+    for analysis in _analyses(pipe, _conversations(inputs, input_format, strict, tally)):
         n += 1
         if format is OutFormat.table:
-            console.rule(str(analysis.conversation.meta.get("title") or analysis.id))
+            # the title comes from the input: a Text, so it is never read as markup
+            console.rule(Text(str(analysis.conversation.meta.get("title") or analysis.id)))
             console.print(scorecard_table(analysis.scorecards))
+            continue
+        line = {"id": analysis.id, "scorecards": analysis.out()["scorecards"]}
+        if format is OutFormat.json:
+            collected.append(line)
         else:
-            line = {"id": analysis.id, "scorecards": analysis.out()["scorecards"]}
             sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
-    _report_problems(problems, n)
+    if format is OutFormat.json:
+        sys.stdout.write(json.dumps(collected, ensure_ascii=False, indent=2) + "\n")
+    _report_problems(tally, n)
 
 
 @app.command("catalog")
@@ -246,10 +312,12 @@ def catalog_cmd(
         str | None, typer.Option(help="Only one kind: signal, technique, anti_pattern, framework.")
     ] = None,
     format: Annotated[
-        OutFormat, typer.Option("--format", "-f", help="table or json.")
+        OutFormat, typer.Option("--format", "-f", help="table, json or jsonl.")
     ] = OutFormat.table,
 ) -> None:
     """List every catalog id (METHOD.md) with its description."""
+    if format is OutFormat.csv:
+        raise fail("catalog writes table, json or jsonl")
     entries = [e for e in catalog().values() if kind is None or e.kind == kind]
     if not entries:
         raise fail(f"no catalog entries of kind '{kind}'")
@@ -264,7 +332,10 @@ def catalog_cmd(
             }
             for e in entries
         ]
-        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        if format is OutFormat.jsonl:
+            sys.stdout.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+        else:
+            sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
     table = Table(title=f"heard catalog ({len(entries)} ids)")
     table.add_column("id", style="bold")

@@ -74,7 +74,10 @@ def render_analysis(console: Console, analysis: Analysis, *, scorecards: bool = 
     if scorecards and analysis.scorecards:
         lines.append(scorecard_table(analysis.scorecards))
     subtitle = f"{conv.channel} · {len(conv.turns)} turns · tiers: {', '.join(analysis.tiers)}"
-    console.print(Panel(Group(*lines), title=title, subtitle=subtitle, title_align="left"))
+    # title and channel come from the input: Text, so '[/]' in them is shown, not parsed
+    console.print(
+        Panel(Group(*lines), title=Text(title), subtitle=Text(subtitle), title_align="left")
+    )
 
 
 def scorecard_table(scorecards: dict[str, Scorecard]) -> Table:

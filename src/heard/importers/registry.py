@@ -141,5 +141,5 @@ def choose(head: bytes, name: str) -> str:
     raise FormatError(
         f"cannot tell the format of '{name or '<data>'}' (it starts with {shown!r}); "
         f"known formats: {known()}",
-        hint="pass format= (CLI: --format) to choose one",
+        hint="pass format= (CLI: --input-format) to choose one",
     )
