@@ -519,6 +519,68 @@ def test_bad_csv_rows() -> None:
     assert "'text' is missing" in str(result.problems[5])
 
 
+def _csv_rows(text: str, **kw: Any) -> tuple[ImportResult, list[tuple[str, str, str]]]:
+    result = read_bytes(textwrap.dedent(text).encode(), name="chat.csv", **kw)
+    rows = [(c.id, t.speaker.value, t.text) for c in result.conversations() for t in c.turns]
+    return result, rows
+
+
+def test_a_stray_quote_that_never_closes_loses_only_its_own_row() -> None:
+    # the csv module alone reads every line after the quote into that one text
+    result, rows = _csv_rows(
+        """\
+        conversation_id,speaker,text
+        c1,customer,my parcel is late
+        c2,customer,"the box was crushed
+        c3,customer,the app logs me out
+        c3,agent,which phone do you use?
+        """
+    )
+    assert rows == [
+        ("c1", "customer", "my parcel is late"),
+        ("c3", "customer", "the app logs me out"),
+        ("c3", "agent", "which phone do you use?"),
+    ]
+    (problem,) = result.problems
+    assert problem.line == 3 and "chat.csv:3" in str(problem)
+    assert "runs on over lines 3-5" in str(problem) and "stray" in str(problem)
+
+
+def test_a_stray_quote_closed_by_a_later_quote_is_reported_and_the_rows_after_it_read() -> None:
+    result, rows = _csv_rows(
+        """\
+        conversation_id,speaker,text
+        c2,customer,"the box was crushed
+        c3,customer,the app logs me out
+        c3,agent,"sorry, which phone
+        do you use?"
+        c4,customer,thanks
+        """
+    )
+    assert rows == [
+        ("c3", "customer", "the app logs me out"),
+        ("c3", "agent", "sorry, which phone\ndo you use?"),  # a proper multi-line field
+        ("c4", "customer", "thanks"),
+    ]
+    assert [p.line for p in result.problems] == [2]
+    with pytest.raises(RowError) as info:
+        _csv_rows('conversation_id,speaker,text\nc2,customer,"open\nc3,agent,hi\n', strict=True)
+    assert info.value.line == 2
+
+
+def test_quoted_fields_over_several_lines_are_not_stray_quotes() -> None:
+    result, rows = _csv_rows(
+        "conversation_id,speaker,text\n"
+        'c1,customer,"line one\nline two, with a comma and ""quotes"""\n'
+        'c1,agent,"ok"\n'
+    )
+    assert rows == [
+        ("c1", "customer", 'line one\nline two, with a comma and "quotes"'),
+        ("c1", "agent", "ok"),
+    ]
+    assert result.problems == []
+
+
 def test_strict_raises_the_first_bad_row() -> None:
     with pytest.raises(RowError) as info:
         load("bad.jsonl", strict=True)

@@ -109,10 +109,13 @@ class Records:
             first = ""
         self.empty = not first.strip()
         self.delimiter = delimiter or sniff_delimiter(first)
-        self._before = lines.line - 1 if first else lines.line
-        self._reader = csv.reader(
-            itertools.chain([first] if first else [], it), delimiter=self.delimiter
-        )
+        #: the number of the last line handed to the csv reader, and the lines of the
+        #: record it is reading (the reader pulls lines only as a record needs them)
+        self._line = lines.line - 1 if first else lines.line
+        self._before = self._line
+        self._record: list[str] = []
+        self._rest: Iterator[str] = itertools.chain([first] if first else [], it)
+        self._reader = self._csv(self._rest)
         self.header: Header | None = None
         #: Problems met before the header was read (yield them first).
         self.problems: list[RowError] = []
@@ -124,6 +127,15 @@ class Records:
                 self.header = header_of(item[1], self.delimiter)
                 break
 
+    def _csv(self, lines: Iterator[str]) -> Iterator[list[str]]:
+        def fed() -> Iterator[str]:
+            for line in lines:
+                self._line += 1
+                self._record.append(line)
+                yield line
+
+        return csv.reader(fed(), delimiter=self.delimiter)
+
     def __iter__(self) -> Iterator[tuple[int, list[str]] | RowError]:
         while True:
             try:
@@ -132,7 +144,8 @@ class Records:
                 yield from self.lines.drain()
                 return
             except csv.Error as exc:
-                start, self._before = self._before + 1, self.lines.line
+                start, self._before = self._before + 1, self._line
+                self._record = []
                 yield from self.lines.drain()
                 yield RowError(
                     f"unreadable CSV record ({exc}); row skipped",
@@ -140,11 +153,43 @@ class Records:
                     line=start,
                 )
                 continue
-            start, self._before = self._before + 1, self.lines.line
+            start, self._before = self._before + 1, self._line
+            record, self._record = self._record, []
             yield from self.lines.drain()
+            if len(record) > 1 and _misquoted(record, self.delimiter):
+                # a stray quote opened a field that runs on over the next lines (to the
+                # next quote, or to the end of the file) and takes their rows in as text:
+                # skip the line it is on and read the lines after it again as rows
+                yield RowError(
+                    f"a quote opened on this line runs on over lines {start}-{self._line} "
+                    "and does not close where a field ends (a stray '\"'?); row skipped, "
+                    "the lines after it read as rows",
+                    source=self.lines.source,
+                    line=start,
+                )
+                self._line = self._before = start
+                self._rest = itertools.chain(record[1:], self._rest)
+                self._reader = self._csv(self._rest)
+                continue
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue
             yield start, row
+
+
+def _misquoted(record: Sequence[str], delimiter: str) -> bool:
+    """Whether the lines of one record break the quoting rules (read strictly): a field
+    whose quote never closes, or closes with more text after it before the delimiter.
+
+    Only asked of records over several lines. A quoted field that holds line breaks
+    properly passes; one opened by a stray quote reads on to the next quote in the file
+    (or its end), and the text that follows that quote, or the end of data, fails.
+    """
+    try:
+        for _ in csv.reader(record, delimiter=delimiter, strict=True):
+            pass
+    except csv.Error:
+        return True
+    return False
 
 
 def ragged(row: Sequence[str], header: Header, needed: Mapping[str, int]) -> str | None:
