@@ -29,6 +29,17 @@ _SENTENCE_END = re.compile(r"[.!?]+(?:\s+|$)|\n+")
 _CLAUSE_BREAK = re.compile(r"[,;:()\u2013\u2014]|\s-\s|\bbut\b|\bthough\b|\bhowever\b", re.I)
 
 
+def lower(text: str) -> str:
+    """``text.lower()`` with the same length, so offsets in it are offsets in `text`.
+
+    ``str.lower`` keeps every character's length but one: U+0130 (capital I with dot
+    above, Turkish) becomes two ("i" and a combining dot). It is lower-cased to "i" here.
+    """
+    if "\u0130" in text:
+        text = text.replace("\u0130", "i")
+    return text.lower()
+
+
 @dataclass(slots=True)
 class TurnState:
     """What detectors know about one turn while a conversation is analysed."""
@@ -49,7 +60,7 @@ class TurnState:
     @property
     def lower(self) -> str:
         if self._lower is None:
-            self._lower = self.text.lower()
+            self._lower = lower(self.text)
         return self._lower
 
     def sentences(self) -> list[tuple[int, int]]:

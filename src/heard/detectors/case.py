@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
-from heard.detectors.base import Doc, TurnState
+from heard.detectors.base import Doc, TurnState, lower
 from heard.model import Speaker
 
 SpecificKind = Literal["number", "date", "name", "word"]
@@ -248,13 +248,13 @@ def _name_words(clean: str) -> set[str]:
         tail = token[1:]
         if tail != tail.lower():
             if not token.isupper() or len(token) <= 5:
-                out.add(token.lower())
+                out.add(lower(token))
             continue
         j = start - 1
         while j >= 0 and clean[j] in " \t\"'(":
             j -= 1
         if j >= 0 and clean[j] not in ".!?\n:":
-            out.add(token.lower())
+            out.add(lower(token))
     return out
 
 
@@ -286,7 +286,7 @@ def case_details(doc: Doc) -> CaseDetails:
             continue
         i = turn.i
         clean = _strip(text)  # offsets are not needed here, only the words
-        low = clean.lower()
+        low = lower(clean)
         names = _name_words(clean) if clean != low else set()
         words = set(_WORD.findall(low))
         words -= _STOP
@@ -357,7 +357,7 @@ def _echoes(doc: Doc, turn: TurnState) -> list[Specific]:
     now = turn.i
     text = turn.text
     clean = _blank(text)
-    low = clean.lower()
+    low = lower(clean)
     out: list[Specific] = []
     found = set(_WORD.findall(low))
     found -= _STOP  # (no stop word is a date: `_content_key` gives None for all of them)
@@ -417,7 +417,7 @@ def _signature_start(text: str, low: str | None = None) -> int:
     ``text.lower()`` when the caller has it."""
     tail_from = max(0, len(text) - _SIGNATURE_ZONE)
     if low is None:
-        low = text.lower()
+        low = lower(text)
     starts = [low.find(m, tail_from) for m in _SIGNATURE_MARKS]
     found = [p for p in starts if p >= 0]
     return min(found) if found else len(text)
@@ -445,7 +445,7 @@ def particulars_in(doc: Doc, turn: TurnState) -> list[Specific]:
         return []
     text = turn.text
     clean = _blank(text)
-    low = clean.lower()
+    low = lower(clean)
     sig = _signature_start(clean, low)
     out: list[Specific] = []
     for m in _NUMBER.finditer(low, 0, sig):
@@ -477,7 +477,7 @@ def addressed_names(doc: Doc) -> frozenset[str]:
     for turn in doc.turns:
         if turn.speaker is Speaker.agent and turn.text:
             for greeted, vocative in _ADDRESSED.findall(turn.text):
-                names.add((greeted or vocative).lower())
+                names.add(lower(greeted or vocative))
     out = frozenset(names - _STOP)
     doc.cache[ADDRESSED_KEY] = out
     return out
