@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _M = TypeVar("_M", bound=BaseModel)
 # The instance slots every pydantic model has, set through their descriptors (what
@@ -63,6 +63,57 @@ class Speaker(StrEnum):
     system = "system"
 
 
+def clean_text(value: str) -> str:
+    """`value` without what no file or database can hold: NULs are removed and lone
+    surrogates (U+D800-U+DFFF, which cannot be encoded) become "?"; the rest is kept."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    if not value.isascii() and not _encodable(value):
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _clean_json(value: Any) -> Any:
+    """`clean_text` applied to every string (keys included) of a JSON-like value; the
+    value itself (not a copy) when nothing needs cleaning."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if _clean_json(k) is not k or _clean_json(v) is not v:
+                return {_clean_json(k): _clean_json(v) for k, v in value.items()}
+        return value
+    if isinstance(value, list):
+        for v in value:
+            if _clean_json(v) is not v:
+                return [_clean_json(v) for v in value]
+        return value
+    return value
+
+
+def _clean_extra(model: BaseModel) -> None:
+    extra = model.__pydantic_extra__
+    if extra:
+        model.__pydantic_extra__ = _clean_json(extra)
+
+
+def _identifier(value: str) -> str:
+    """An id as given, or an error: ids are never changed (two must not become one)."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    if not value.isascii() and not _encodable(value):
+        raise ValueError("must not contain lone surrogates (U+D800-U+DFFF): they cannot be encoded")
+    return value
+
+
 class Turn(BaseModel):
     """One message or utterance in a conversation."""
 
@@ -78,15 +129,20 @@ class Turn(BaseModel):
     def _clean_text(cls, value: str) -> str:
         # Text is kept as text: never rendered, never interpreted. Only NULs and lone
         # surrogates (which cannot be encoded) are removed; the rest is kept verbatim.
-        if "\x00" in value:
-            value = value.replace("\x00", "")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            value = value.encode("utf-8", "replace").decode("utf-8")
+        value = clean_text(value)
         if len(value) > MAX_TURN_CHARS:
             value = value[:MAX_TURN_CHARS]
         return value
+
+    @field_validator("agent_id")
+    @classmethod
+    def _check_agent_id(cls, value: str | None) -> str | None:
+        return None if value is None else _identifier(value)
+
+    @model_validator(mode="after")
+    def _clean_extras(self) -> Turn:
+        _clean_extra(self)
+        return self
 
 
 class Conversation(BaseModel):
@@ -98,6 +154,22 @@ class Conversation(BaseModel):
     channel: str = "chat"
     meta: dict[str, Any] = Field(default_factory=dict)
     turns: list[Turn] = Field(default_factory=list)
+
+    @field_validator("id", "channel")
+    @classmethod
+    def _check_id(cls, value: str) -> str:
+        return _identifier(value)
+
+    @field_validator("meta")
+    @classmethod
+    def _clean_meta(cls, value: dict[str, Any]) -> dict[str, Any]:
+        cleaned: dict[str, Any] = _clean_json(value)
+        return cleaned
+
+    @model_validator(mode="after")
+    def _clean_extras(self) -> Conversation:
+        _clean_extra(self)
+        return self
 
     @classmethod
     def from_text(cls, text: str, id: str = "text-1") -> Conversation:

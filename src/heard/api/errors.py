@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from heard.errors import (
@@ -171,6 +171,21 @@ def _database_down(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+    """A value the database refuses (PostgreSQL: a NUL character in text): the request's
+    fault, and nothing was written (the transaction is rolled back)."""
+    assert isinstance(exc, DataError)
+    log.info("database refused a value serving %s %s: %s", request.method, request.url.path, exc)
+    reason = (str(exc.orig).strip().splitlines() or ["invalid value"])[0]
+    hint = "remove the NUL (\\u0000) characters from the request" if "NUL" in reason else None
+    return JSONResponse(
+        error_body(
+            "E001", f"a value in the request cannot be stored or searched: {reason}", hint=hint
+        ),
+        status_code=422,
+    )
+
+
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error serving %s %s", request.method, request.url.path)
     return JSONResponse(
@@ -184,4 +199,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_down)
+    app.add_exception_handler(DataError, _unstorable)
     app.add_exception_handler(Exception, _unexpected)

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from heard.coach import CoachResponse
-from heard.model import MAX_TURN_CHARS, Analysis, Conversation, Speaker, Turn
+from heard.model import MAX_TURN_CHARS, Analysis, Conversation, Speaker, Turn, clean_text
 from heard.privacy import Redaction
 from heard.service.auth import Role
 from heard.service.records import StoredConversation
@@ -58,7 +58,7 @@ class TurnIn(BaseModel):
     @field_validator("text")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
+        if not clean_text(value).strip():  # (NULs are dropped from turn text)
             raise ValueError("text is empty")
         return value
 
@@ -346,6 +346,13 @@ class CoachIn(BaseModel):
     draft: str | None = Field(None, max_length=MAX_TURN_CHARS, description="The agent's draft")
     playbook: str | None = Field(None, max_length=ID, description="Built-in or stored playbook")
     authority: str = Field("agent", max_length=64, description="Authority level of the agent")
+
+    @field_validator("draft")
+    @classmethod
+    def _clean_draft(cls, value: str | None) -> str | None:
+        # cleaned as turn text is (NULs removed), so the flags' spans index the draft the
+        # response echoes
+        return None if value is None else clean_text(value)
 
 
 class CoachOut(CoachResponse):
