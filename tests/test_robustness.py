@@ -148,6 +148,20 @@ def test_a_full_turn_of_one_repeated_piece_is_analysed_in_linear_time(piece: str
     assert time.perf_counter() - started < 5.0
 
 
+@pytest.mark.parametrize("piece", ["1", "1,", "1.1", "$1", "why ", "İ", "I will call "])
+def test_the_coach_reads_a_full_turn_and_draft_of_one_repeated_piece_in_linear_time(
+    piece: str,
+) -> None:
+    # the coach's amount patterns retried a long run of digits at every digit: a draft of
+    # 20,000 digits took about a minute, a customer turn of "1,1,1,..." about 12 s
+    text = (piece * (MAX_TURN_CHARS // len(piece) + 1))[:MAX_TURN_CHARS]
+    conv = conversation(("customer", text), ("agent", "I'm sorry."), ("customer", text))
+    started = time.perf_counter()
+    response = coach(conv, draft=text, pipeline=FAST)
+    assert time.perf_counter() - started < 5.0
+    assert response.draft == text
+
+
 @pytest.mark.skipif(
     not encoder_module.available(),
     reason="needs the heard[models] extra (torch, sentence-transformers, MiniLM weights)",
@@ -257,8 +271,7 @@ def test_coach_evidence_indexes_the_text_it_quotes(
     turns: list[tuple[str, str]], draft: str | None
 ) -> None:
     conv = conversation(*turns)
-    draft = None if draft is None else clean_text(draft)  # what POST /coach passes on
-    response = coach(conv, draft=draft, pipeline=FAST)
+    response = coach(conv, draft=draft, pipeline=FAST)  # the draft as given: NULs and all
     response.model_dump_json()
     for flag in response.draft_flags:
         assert response.draft is not None

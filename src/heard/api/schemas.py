@@ -347,13 +347,6 @@ class CoachIn(BaseModel):
     playbook: str | None = Field(None, max_length=ID, description="Built-in or stored playbook")
     authority: str = Field("agent", max_length=64, description="Authority level of the agent")
 
-    @field_validator("draft")
-    @classmethod
-    def _clean_draft(cls, value: str | None) -> str | None:
-        # cleaned as turn text is (NULs removed), so the flags' spans index the draft the
-        # response echoes
-        return None if value is None else clean_text(value)
-
 
 class CoachOut(CoachResponse):
     """The coach's answer: the customer's state, cues (each with the id it serves and

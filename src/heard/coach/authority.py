@@ -29,7 +29,7 @@ from heard.model import Analysis, Speaker
 from heard.scoring.playbook import Company, EscalationPath, Remedy
 
 _AMOUNT = re.compile(
-    r"(?P<cur>[£$€])\s?(?P<n>\d[\d,]*(?:\.\d+)?)|(?P<n2>\d[\d,]*(?:\.\d+)?)\s?"
+    r"(?P<cur>[£$€])\s?(?P<n>\d[\d,]*(?:\.\d+)?)|(?<!\d)(?<!\d,)(?P<n2>\d[\d,]*(?:\.\d+)?)\s?"
     r"(?:usd|gbp|eur|dollars|pounds|quid|euros|bucks)\b",
     re.I,
 )

@@ -48,7 +48,7 @@ from heard.detectors.base import Doc
 from heard.detectors.lexical import LexiconDetector, turn_hits
 from heard.detectors.lexicon import Lexicon
 from heard.errors import InputError
-from heard.model import Analysis, Conversation, Speaker
+from heard.model import Analysis, Conversation, Speaker, clean_text
 from heard.pipeline import Pipeline
 from heard.scoring.playbook import Company, Playbook, load_company, resolve
 
@@ -234,6 +234,10 @@ class Coach:
         started = time.perf_counter()
         if not conversation.turns:
             raise InputError("the coach needs at least one turn of the conversation")
+        if draft is not None:
+            # cleaned as turn text is (NULs removed), so the flags' spans index the draft
+            # the response echoes
+            draft = clean_text(draft)
         pb, company = self.playbook(playbook)
         company.rank(authority)  # PlaybookError (E201) names the levels for an unknown one
         with self._lock:

@@ -31,7 +31,7 @@ _REF = re.compile(
 )
 _BARE_REF = re.compile(r"\b(?:[A-Z]{2,5}[-‐]?\d{3,}[A-Z]?|\d{4}(?:-\d{3,4}){2,3})\b")
 _AMOUNT = re.compile(
-    r"[£$€]\s?\d[\d,]*(?:\.\d\d)?|\b\d[\d,]*(?:\.\d\d)? ?(?:pounds|dollars|euros)\b"
+    r"[£$€]\s?\d[\d,]*(?:\.\d\d)?|\b(?<!\d,)\d[\d,]*(?:\.\d\d)? ?(?:pounds|dollars|euros)\b"
 )
 _MY = re.compile(r"\b(?:my|our)\s+(?P<noun>[a-z][a-z-]+)(?:'s)?\b", re.I)
 _THING = re.compile(r"\bmy\s+(?P<noun>[a-z][a-z-]+)(?:'s)?\b", re.I)
