@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -146,6 +147,15 @@ def test_a_full_turn_of_one_repeated_piece_is_analysed_in_linear_time(piece: str
     started = time.perf_counter()
     assert_valid(FAST.analyze(conv))
     assert time.perf_counter() - started < 5.0
+
+
+@pytest.mark.parametrize(("value", "said"), [(b"Customer: hi", "bytes (decode bytes first)"),
+                                             (None, "NoneType"), (42, "int")])  # fmt: skip
+def test_analyze_names_a_value_that_is_not_a_conversation(value: object, said: str) -> None:
+    with pytest.raises(
+        TypeError, match=re.escape(f"takes a Conversation or a text (str), not {said}")
+    ):
+        heard.analyze(value)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("piece", ["1", "1,", "1.1", "$1", "why ", "İ", "I will call "])
@@ -330,8 +340,8 @@ def test_jsonl_rows_with_unstorable_ids_are_reported_with_line_and_field(tmp_pat
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="ascii")
     result = read(path)
     convs = {c.id: c for c in result.conversations()}
-    # (a turn whose agent_id is refused is dropped from ok-3 by the importer, reported)
-    assert sorted(convs) in (["ok-1", "ok-4"], ["ok-1", "ok-3", "ok-4"])
+    # a malformed turn skips its conversation (turn numbers must not shift)
+    assert sorted(convs) == ["ok-1", "ok-4"]
     assert convs["ok-4"].meta == {"k": "?"}
     assert all(
         t.agent_id is None or "\x00" not in t.agent_id for c in convs.values() for t in c.turns
@@ -339,6 +349,9 @@ def test_jsonl_rows_with_unstorable_ids_are_reported_with_line_and_field(tmp_pat
     where = sorted((p.line, p.field) for p in result.problems)
     assert where == [(2, "id"), (3, "id"), (4, "channel"), (5, "turns[0].agent_id")]
     assert all("must not contain" in p.message for p in result.problems)
+    assert not any("Value error" in p.message for p in result.problems)
+    assert "'agent_id' must not contain NUL" in result.problems[-1].message
+    assert "conversation skipped" in result.problems[-1].message
 
 
 def test_csv_file_of_hostile_texts_loads_or_names_the_row(tmp_path: Path) -> None:

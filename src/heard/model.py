@@ -53,7 +53,7 @@ SERVICE_EMOTIONS: tuple[str, ...] = (
     "neutral",
 )
 
-#: Largest text a single turn may carry; longer turns are cut there (and flagged in meta).
+#: Largest text a single turn may carry; longer turns are cut there (importers report it).
 MAX_TURN_CHARS = 20_000
 
 
@@ -105,12 +105,20 @@ def _clean_extra(model: BaseModel) -> None:
         model.__pydantic_extra__ = _clean_json(extra)
 
 
-def _identifier(value: str) -> str:
-    """An id as given, or an error: ids are never changed (two must not become one)."""
+def unstorable(value: str) -> str | None:
+    """Why `value` cannot be an id, or None. Ids are kept as given, never cleaned (two
+    must not become one), so one holding what no file or database can hold is refused."""
     if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+        return "must not contain NUL characters"
     if not value.isascii() and not _encodable(value):
-        raise ValueError("must not contain lone surrogates (U+D800-U+DFFF): they cannot be encoded")
+        return "must not contain lone surrogates (U+D800-U+DFFF): they cannot be encoded"
+    return None
+
+
+def _identifier(value: str) -> str:
+    why = unstorable(value)
+    if why is not None:
+        raise ValueError(why)
     return value
 
 

@@ -154,6 +154,12 @@ class Pipeline:
     def analyze(self, conversation: Conversation | str) -> Analysis:
         if isinstance(conversation, str):
             conversation = Conversation.from_text(conversation)
+        elif not isinstance(conversation, Conversation):
+            hint = " (decode bytes first)" if isinstance(conversation, bytes | bytearray) else ""
+            raise TypeError(
+                "analyze() takes a Conversation or a text (str), "
+                f"not {type(conversation).__name__}{hint}"
+            )
         return self.analysis_of(self.run(conversation))
 
     def analysis_of(self, doc: Doc) -> Analysis:

@@ -156,7 +156,8 @@ def validation_problem(exc: ValidationError, where: Where) -> RowError:
     """The first pydantic error as a RowError naming its field."""
     first = exc.errors()[0]
     loc = ".".join(str(p) for p in first["loc"]) or None
-    return where.error(f"{first['msg']}; row skipped", loc)
+    message = first["msg"].removeprefix("Value error, ")  # a validator's own words
+    return where.error(f"{message}; row skipped", loc)
 
 
 def first_fatal(problems: list[RowError], what: str = "row", then: str = "") -> RowError | None:

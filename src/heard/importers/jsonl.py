@@ -29,7 +29,7 @@ from heard.importers.base import (
 )
 from heard.importers.lines import BOM, LineReader
 from heard.importers.speakers import parse_speaker, unknown_speaker_message
-from heard.model import Conversation, Turn
+from heard.model import Conversation, Turn, unstorable
 
 _TURN_KEYS = ("speaker", "text", "ts", "agent_id")
 _JSON_EXTENSIONS = (".jsonl", ".ndjson", ".json")
@@ -127,6 +127,9 @@ def turn_from_obj(raw: object, where: Where) -> tuple[Turn | RowError | None, li
     agent_id = None if agent is None else _id_value(agent)
     if agent is not None and agent_id is None:
         return where.error(f"'agent_id' must be a string, found {_kind(agent)}", "agent_id"), []
+    why = None if agent_id is None else unstorable(agent_id)
+    if why is not None:
+        return where.error(f"'agent_id' {why}", "agent_id"), []
     extra = {k: v for k, v in raw.items() if k not in _TURN_KEYS}
     return build_turn(speaker, text, where, ts=raw.get("ts"), agent_id=agent_id, extra=extra)
 
