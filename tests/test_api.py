@@ -448,6 +448,9 @@ def test_invalid_playbooks_are_422_with_numbered_problems(
     assert good.json() == {"valid": True, "problems": []}
     not_yaml = error(client.post("/playbooks", headers=admin, json={"yaml": "a: [b"}), 422)
     assert not_yaml["problems"][0]["code"] == "P001"
+    bomb = "name: b\na: &a [x, x, x]\nb: &b [*a, *a, *a]\nsteps: *b\n"
+    aliased = error(client.post("/playbooks", headers=admin, json={"yaml": bomb}), 422)
+    assert "aliases" in aliased["problems"][0]["message"]
 
 
 # -- analyze -------------------------------------------------------------------------------------

@@ -248,6 +248,36 @@ def test_p001_not_yaml_with_parser_line() -> None:
     assert "not valid YAML" in found[0].message
 
 
+#: Seven lines of anchors that stand for 9**6 (531,441) step values.
+ALIAS_BOMB = (
+    "name: bomb\na: &a [x, x, x, x, x, x, x, x, x]\n"
+    + "".join(
+        f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcde", "bcdef", strict=True)
+    )
+    + "steps: *f\n"
+)
+
+
+def test_p001_yaml_aliases_are_refused_at_their_line() -> None:
+    # an alias bomb used to be expanded and every copy checked (about 20 s at 9**7)
+    found = problems(ALIAS_BOMB)
+    assert [(p.code, p.line) for p in found] == [("P001", 3)]
+    assert "aliases (*name) are not allowed" in found[0].message
+    with pytest.raises(PlaybookError, match="aliases"):
+        Playbook.from_yaml(ALIAS_BOMB)
+    # the same values written out are fine
+    assert (
+        problems(
+            """
+        name: team
+        steps:
+          - {id: listen, name: Listen, satisfied_by: [T.acknowledge]}
+        """
+        )
+        == []
+    )
+
+
 def test_p001_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "latin1.yaml"
     path.write_bytes("name: caf\xe9\n".encode("latin-1"))

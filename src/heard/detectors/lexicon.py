@@ -55,6 +55,7 @@ from typing import Any, Literal
 
 import yaml
 
+from heard import yamltext
 from heard.errors import LexiconError
 from heard.model import Speaker
 
@@ -550,7 +551,7 @@ def load_documents(paths: Iterable[Path]) -> list[tuple[str, dict[str, Any]]]:
     out = []
     for path in paths:
         try:
-            out.append((str(path), yaml.safe_load(path.read_text(encoding="utf-8"))))
+            out.append((str(path), yamltext.load(path.read_text(encoding="utf-8"))))
         except yaml.YAMLError as exc:
             raise LexiconError(f"{path}: not valid YAML: {exc}") from None
     return out

@@ -298,9 +298,9 @@ class Playbook(_Body):
         problems = validate(text, source)
         if problems:
             raise _error(source, [str(p) for p in problems])
-        import yaml
+        from heard import yamltext
 
-        return _resolve_file(PlaybookFile.model_validate(yaml.safe_load(text)))
+        return _resolve_file(PlaybookFile.model_validate(yamltext.load(text)))
 
     @classmethod
     def from_file(cls, path: str | Path) -> Playbook:

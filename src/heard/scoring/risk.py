@@ -29,6 +29,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from heard import yamltext
 from heard.errors import PlaybookError
 from heard.model import Analysis, Finding, Risk, Speaker, TurnAnalysis
 
@@ -103,7 +104,7 @@ def load_weights(path: str | Path | None = None) -> RiskWeights:
 
 def _parse(text: str, source: str) -> RiskWeights:
     try:
-        return RiskWeights.model_validate(yaml.safe_load(text))
+        return RiskWeights.model_validate(yamltext.load(text))
     except (yaml.YAMLError, ValueError) as exc:
         raise RiskWeightsError(f"risk weights {source} are invalid: {exc}") from None
 

@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from heard import yamltext
 from heard.catalog import catalog
 from heard.scoring.conditions import ConditionSyntaxError, parse_condition
 from heard.scoring.playbook import (
@@ -641,8 +642,8 @@ def validate(data_or_text: str | Mapping[str, Any], source: str = "<playbook>") 
     problems: list[Problem] = []
     if isinstance(data_or_text, str):
         try:
-            node = yaml.compose(data_or_text, Loader=yaml.SafeLoader)
-            data: Any = yaml.safe_load(data_or_text)
+            node = yamltext.compose(data_or_text)
+            data: Any = yamltext.load(data_or_text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             line = mark.line + 1 if mark is not None else None

@@ -13,6 +13,7 @@ import yaml
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from heard import yamltext
 from heard.errors import Forbidden, NotFound, PlaybookError
 from heard.scoring.playbook import BUILTIN_PLAYBOOKS, builtin, builtin_name, builtin_text
 from heard.service.auth import Principal, Role
@@ -25,7 +26,7 @@ from heard.storage.models import PlaybookRow
 def _record(row: PlaybookRow) -> StoredPlaybook:
     framework = None
     try:
-        data = yaml.safe_load(row.yaml)
+        data = yamltext.load(row.yaml)
         if isinstance(data, dict) and isinstance(data.get("framework"), str):
             framework = data["framework"]
     except yaml.YAMLError:
@@ -67,7 +68,7 @@ def check_playbook(text: str, source: str) -> tuple[str, list[str]]:
     problems = [str(p) for p in validate(text, source)]
     name = ""
     try:
-        data = yaml.safe_load(text)
+        data = yamltext.load(text)
         if isinstance(data, dict) and isinstance(data.get("name"), str):
             name = data["name"]
     except yaml.YAMLError:
