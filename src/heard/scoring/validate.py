@@ -44,7 +44,7 @@ from heard.scoring.playbook import (
 
 #: Every problem code and what it means (stable; documented in docs/playbooks.md).
 PROBLEMS: dict[str, str] = {
-    "P001": "not YAML (or not UTF-8 text): the parser's message and line",
+    "P001": "not YAML (or not UTF-8 text, or a YAML alias): the parser's message and line",
     "P002": "a value of the wrong type or form, or a file that is not a mapping",
     "P003": "an unknown catalog id, with the closest known one",
     "P004": "an unknown key, with the closest allowed one",
