@@ -637,6 +637,16 @@ def test_api_nul_in_any_parameter_never_500(
     assert lenient.get("/conversations", headers=headers).json()["total"] == 4
 
 
+def test_a_nul_in_the_search_text_does_not_match_everything(
+    loaded: Service, lenient: TestClient, keys: Keys
+) -> None:
+    # SQLite ends a LIKE pattern at a NUL: '\0zzqx' became '%', every conversation, and
+    # PostgreSQL refused it; NULs are dropped, as they are from stored text
+    headers = auth(keys.admin)
+    r = lenient.get("/conversations", params={"q": "\x00zzqx"}, headers=headers)
+    assert r.status_code == 200 and r.json()["total"] == 0, r.text
+
+
 def test_service_stores_hostile_conversations_verbatim(loaded: Service) -> None:
     convs = [conversation(("customer", t), ("agent", t), id=f"s-{n}") for n, t in STORABLE.items()]
     report = loaded.import_conversations(SYSTEM, convs)

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, Select, and_, asc, delete, desc, exists, f
 from sqlalchemy.orm import Session
 
 from heard.errors import NotFound
-from heard.model import Risk, Scorecard
+from heard.model import Risk, Scorecard, clean_text
 from heard.service.access import sees_originals, visible
 from heard.service.auth import Principal, Role
 from heard.service.base import ServiceBase
@@ -81,7 +81,8 @@ def _filters(actor: Principal, q: ConversationQuery) -> list[ColumnElement[bool]
             score_where.append(ScoreRow.score <= q.max_score)
         where.append(exists().where(and_(*score_where)))
     if q.q:
-        pattern = _like(q.q.strip())
+        # cleaned as stored text is (a NUL would end SQLite's pattern: match everything)
+        pattern = _like(clean_text(q.q).strip())
         in_text: ColumnElement[bool] = TurnRow.text.ilike(pattern, escape="\\")
         if sees_originals(actor):
             in_text = or_(in_text, TurnRow.original.ilike(pattern, escape="\\"))
