@@ -376,6 +376,23 @@ def client(service: Service) -> Iterator[TestClient]:
         yield c
 
 
+#: The request size limit of `small_client`.
+SMALL_UPLOADS = 2000
+
+
+@pytest.fixture
+def small_client(
+    db_url: str, tmp_path: Path, engine: AnalysisEngine, keys: Keys
+) -> Iterator[TestClient]:
+    """A client of a service that refuses requests over SMALL_UPLOADS bytes."""
+    svc = Service.open(
+        make_settings(db_url, tmp_path, max_upload_bytes=SMALL_UPLOADS), engine=engine
+    )
+    with TestClient(create_app(service=svc)) as c:
+        yield c
+    svc.close()
+
+
 def auth(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
@@ -441,5 +458,6 @@ __all__ = [
     "pg_server",
     "service",
     "settings",
+    "small_client",
     "sqlite_template",
 ]

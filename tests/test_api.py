@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -201,16 +200,6 @@ def test_empty_and_unrecognised_uploads_are_400(client: TestClient, admin: dict[
     err = error(client.post("/conversations/import", headers=admin,
                             files={"other": ("x.jsonl", SAMPLE)}), 400)  # fmt: skip
     assert "'file'" in err["message"]
-
-
-@pytest.fixture
-def small_client(
-    db_url: str, tmp_path: Any, engine: AnalysisEngine, keys: Keys
-) -> Iterator[TestClient]:
-    svc = Service.open(make_settings(db_url, tmp_path, max_upload_bytes=2000), engine=engine)
-    with TestClient(create_app(service=svc)) as c:
-        yield c
-    svc.close()
 
 
 def test_oversized_uploads_are_413_and_write_nothing(small_client: TestClient, keys: Keys) -> None:

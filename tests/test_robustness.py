@@ -37,9 +37,8 @@ from heard.importers import read
 from heard.model import MAX_TURN_CHARS, Analysis, Conversation, Speaker, Turn, clean_text
 from heard.semantic import encoder as encoder_module
 from heard.service import Service
-from heard.service.engine import AnalysisEngine
 from service_fixtures import *  # noqa: F403  (the fixtures)
-from service_fixtures import SYSTEM, Keys, auth, make_settings
+from service_fixtures import SYSTEM, Keys, auth
 
 #: Named hostile texts. Each is a whole turn; most carry a keyword a detector knows, so
 #: the odd characters sit next to (or inside) real matches.
@@ -496,16 +495,6 @@ def test_api_turn_over_the_limit_is_422_naming_the_field(client: TestClient, key
     assert err["field"] == "turns[0].text" and "20000" in err["message"]
 
 
-@pytest.fixture
-def small_client(
-    db_url: str, tmp_path: Path, engine: AnalysisEngine, keys: Keys
-) -> Iterator[TestClient]:
-    svc = Service.open(make_settings(db_url, tmp_path, max_upload_bytes=4000), engine=engine)
-    with TestClient(create_app(service=svc)) as c:
-        yield c
-    svc.close()
-
-
 def test_api_body_over_the_limit_is_413_with_a_clear_error(
     small_client: TestClient, keys: Keys
 ) -> None:
@@ -517,7 +506,7 @@ def test_api_body_over_the_limit_is_413_with_a_clear_error(
                     "draft": text}),
     ):  # fmt: skip
         err = api_error(small_client.post(path, headers=headers, json=body), 413)
-        assert err["code"] == "E413" and "4,000 bytes" in err["message"], err
+        assert err["code"] == "E413" and "2,000 bytes" in err["message"], err
     upload = jsonl_of({"big": text})
     err = api_error(small_client.post("/conversations/import", headers={**headers, **NDJSON},
                                       content=upload), 413)  # fmt: skip
