@@ -282,6 +282,16 @@ def test_cli_emotions_keeps_order_and_line_count(tmp_path: Path) -> None:
     assert "gratitude" in rows[2]["labels"]
 
 
+def test_cli_emotions_table_shows_markup_in_the_text_verbatim(tmp_path: Path) -> None:
+    _needs_fast_tier()
+    source = tmp_path / "turns.txt"
+    source.write_text("I am [/] so angry [bold]now\nthanks [red]a lot\n", encoding="utf-8")
+    runner, app = _cli()
+    result = runner.invoke(app, ["emotions", str(source), "--fast", "--format", "table"])
+    assert result.exit_code == 0, result.output  # '[/]' crashed Rich with a MarkupError
+    assert "[/] so angry [bold]now" in result.stdout and "[red]a lot" in result.stdout
+
+
 def test_cli_emotions_csv_column_and_formats(tmp_path: Path) -> None:
     _needs_fast_tier()
     source = tmp_path / "turns.csv"

@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from rich.text import Text
 
 from heard.cli.app import app, err, exits_on_error, fail, note, require_models, train_app
 from heard.errors import InputError
@@ -152,7 +153,7 @@ def emotions_command(
             top = sorted(scores.items(), key=lambda kv: -kv[1])[:3]
             table.add_row(
                 str(i),
-                text if len(text) <= 60 else text[:57] + "...",
+                Text(text if len(text) <= 60 else text[:57] + "..."),  # text, never markup
                 ", ".join(chosen),
                 " ".join(f"{name} {value:.2f}" for name, value in top),
             )
