@@ -157,6 +157,33 @@ def test_analyze_names_a_value_that_is_not_a_conversation(value: object, said: s
         heard.analyze(value)  # type: ignore[arg-type]
 
 
+def _whitespace_led() -> dict[str, re.Pattern[str]]:
+    from heard import commitments
+    from heard.coach import drafts, specifics
+
+    return {
+        "commitments._CUT": commitments._CUT,
+        "commitments._TRAILING": commitments._TRAILING,
+        "commitments._VAGUE_TIME": commitments._VAGUE_TIME,
+        "specifics._SUBJECT_NEXT": specifics._SUBJECT_NEXT,
+        "drafts._BLAME_TAIL": drafts._BLAME_TAIL,
+        "drafts._REPORT_TAIL": drafts._REPORT_TAIL,
+    }
+
+
+@pytest.mark.parametrize("name", list(_whitespace_led()))
+@pytest.mark.parametrize("gap", [" ", "\t", " \n"])
+def test_patterns_led_by_whitespace_read_a_long_run_in_linear_time(name: str, gap: str) -> None:
+    # a pattern starting with \s* or \s+ retried a whitespace run at each of its characters:
+    # 2,000 spaces took 0.2-0.7 s, a 20,000-character turn a minute
+    pattern = _whitespace_led()[name]
+    text = "so" + gap * (MAX_TURN_CHARS // len(gap)) + "x"
+    started = time.perf_counter()
+    list(pattern.finditer(text))
+    pattern.sub("", text)
+    assert time.perf_counter() - started < 0.5
+
+
 @pytest.mark.parametrize("piece", ["1", "1,", "1.1", "$1", "why ", "İ", "I will call "])
 def test_the_coach_reads_a_full_turn_and_draft_of_one_repeated_piece_in_linear_time(
     piece: str,

@@ -570,10 +570,10 @@ _NOT_NAMES = _words(
 _WORD_LIMIT = 12
 _CUT = re.compile(
     r",\s+(?:and\s+)?(?:the|I|we|you|she|he|they|it|so|but|which|while|whatever)\b"
-    r"|\s+(?:so that|so|but|because|which|while|whatever happens|if you'd like)\b",
+    r"|(?<!\s)\s+(?:so that|so|but|because|which|while|whatever happens|if you'd like)\b",
 )
 _TRAILING = re.compile(
-    r"\s*(?:,|\band\b|\bso\b|\bif\b|\bwhich\b|\bbecause\b|\bonce\b|\bwhen\b|\bthen\b)\s*$",
+    r"(?<!\s)\s*(?:,|\band\b|\bso\b|\bif\b|\bwhich\b|\bbecause\b|\bonce\b|\bwhen\b|\bthen\b)\s*$",
     re.I,
 )
 
@@ -590,7 +590,7 @@ def _short(phrase: str) -> str:
 
 
 _VAGUE_TIME = re.compile(
-    r"\s*\b(?:in due course|as soon as (?:possible|we can|they can|i can)|asap|shortly|soon|"
+    r"(?<!\s)\s*\b(?:in due course|as soon as (?:possible|we can|they can|i can)|asap|shortly|soon|"
     r"at some point|when (?:we|they|i) (?:can|get a chance)|in the near future|"
     r"when they'?ve got a slot)\b",
     re.I,

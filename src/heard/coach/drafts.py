@@ -38,8 +38,8 @@ _WHY = re.compile(
 )
 _PAST_AUX = re.compile(r"^(?:did|didn|haven|have|hadn|wasn|weren|were|was)", re.I)
 _BLAME_TAIL = re.compile(
-    r"\s*(?:\b(?:like|as) (?:everyone|everybody|other people|you should|you were (?:told|asked))"
-    r"\b.*|\bfirst\b.*|\binstead\b.*)$",
+    r"(?<!\s)\s*(?:\b(?:like|as) (?:everyone|everybody|other people|you should|"
+    r"you were (?:told|asked))\b.*|\bfirst\b.*|\binstead\b.*)$",
     re.I,
 )
 _PAST_TO_BASE = {
@@ -70,7 +70,7 @@ _POLICY_WORDS = re.compile(
 
 #: "... and contact you", "... and get back to you": the rewrite adds its own update
 _REPORT_TAIL = re.compile(
-    r"\s+(?:and|then)\s+(?:contact|get back to|update|call|email|message|ring|let|write to|"
+    r"(?<!\s)\s+(?:and|then)\s+(?:contact|get back to|update|call|email|message|ring|let|write to|"
     r"reply to)\b.*$",
     re.I,
 )

@@ -99,7 +99,7 @@ _SWAPS = {
     "yourself": "ourselves",
 }
 _SUBJECT_NEXT = re.compile(
-    r"\s+(?:have|has|had|did|do|does|said|told|sent|promised|gave|took|charged|cancell?ed|"
+    r"(?<!\s)\s+(?:have|has|had|did|do|does|said|told|sent|promised|gave|took|charged|cancell?ed|"
     r"lost|never|always|keep|kept|are|were|can|could|will|would|should|must|need|just|"
     r"still|haven't|didn't|don't|won't|can't|couldn't)\b",
     re.I,
