@@ -751,6 +751,14 @@ def test_help_of_each_command(command: str) -> None:
     assert f"heard {command}" in res.stdout and "--help" in res.stdout
 
 
+def test_help_shows_extras_in_brackets() -> None:
+    # Rich read '[models]' in 'heard[models]' as a markup tag and dropped it
+    import heard.cli.commands_coach  # noqa: F401  (registers `heard coach`)
+
+    res = invoke("coach", "--help")
+    assert res.exit_code == 0 and "heard[models]" in res.stdout
+
+
 def test_help_of_the_app_lists_the_core_commands() -> None:
     res = invoke("--help")
     assert res.exit_code == 0

@@ -197,7 +197,7 @@ def coach_cmd(
         str, typer.Option("--authority", "-a", help="The agent's authority level.")
     ] = "agent",
     semantic: Annotated[
-        bool, typer.Option("--semantic", help="Use the semantic tier too (needs heard[models]).")
+        bool, typer.Option("--semantic", help="Use the semantic tier too (needs heard\\[models]).")
     ] = False,
     llm: Annotated[
         str | None,
