@@ -48,12 +48,29 @@ def _write_json(json_out: Path | None, payload: Any) -> None:
     if str(json_out) == "-":
         sys.stdout.write(text)
         return
+    tmp = json_out.with_name(f".{json_out.name}.tmp")
     try:
         json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(text, encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(json_out)  # whole or not at all: never a half-written file
     except OSError as exc:
+        if tmp.parent.is_dir():
+            tmp.unlink(missing_ok=True)
         raise fail(f"E001: {json_out}: cannot write ({exc.strerror or exc})") from None
     err.print(f"[dim]figures written to {escape(str(json_out))}[/]", highlight=False)
+
+
+def _check_json_target(json_out: Path | None) -> None:
+    """Refuse a --json path that can never be written before any work is done."""
+    if json_out is None or str(json_out) == "-":
+        return
+    if json_out.is_dir():
+        raise fail(f"E001: {json_out}: cannot write (is a directory)")
+    for parent in json_out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise fail(f"E001: {json_out}: cannot write ({parent} is not a directory)")
+            break
 
 
 def _num(value: float | None, digits: int = 3) -> str:
@@ -110,6 +127,7 @@ def eval_labeled_command(
 
     if not file.is_file():
         raise fail(f"E001: {file}: no such file")
+    _check_json_target(json_out)
     with exits_on_error():
         pipeline = Pipeline(fast=fast, playbooks=[])
         problems: list[str] = []
@@ -122,6 +140,12 @@ def eval_labeled_command(
         )
     for problem in problems[:20]:
         err.print(f"[yellow]skipped[/]: {escape(problem)}", highlight=False, soft_wrap=True)
+    if report.turns == 0:
+        found = "no conversations" if report.conversations == 0 else "no labelled turns"
+        raise fail(
+            f"E001: {file}: {found} (a labelled file is Conversation JSONL whose turns "
+            "carry a 'labels' field)"
+        )
     if not fast and "semantic" not in pipeline.tiers:
         err.print("[dim]semantic tier not installed: measuring the lexical tier alone[/]")
     _print_labeled(report, _console(json_out))
@@ -139,7 +163,7 @@ def _print_labeled(report: EvalReport, console: Console) -> None:
         Column("F1", justify="right"),
         Column("disputed", justify="right"),
         Column("macro", justify="center"),
-        title=f"{report.source or 'labelled data'}: {report.conversations} conversations, "
+        title=f"{escape(report.source or 'labelled data')}: {report.conversations} conversations, "
         f"{report.turns} turns, tiers {'+'.join(report.tiers)}",
     )
     for s in report.ids:
@@ -236,15 +260,18 @@ def eval_goemotions_command(
 
     if not tsv.is_file():
         raise fail(f"E001: {tsv}: no such file")
+    _check_json_target(json_out)
     with exits_on_error():
         model = EmotionModel.load(fast=fast, weights_dir=weights)
-        result = evaluate_goemotions(model, tsv, limit=limit)
+        result = evaluate_goemotions(model, tsv, limit=limit) if _has_rows(tsv) else None
+    if result is None:
+        raise fail(f"E001: {tsv}: no rows (expected 'text<TAB>labels<TAB>id' lines)")
     console = _console(json_out)
     table = Table(
         Column("taxonomy", no_wrap=True),
         Column("labels", justify="right"),
         Column("macro-F1", justify="right"),
-        title=f"{tsv.name}: {result['rows']} texts, {result['mode']} model",
+        title=f"{escape(tsv.name)}: {result['rows']} texts, {result['mode']} model",
     )
     table.add_row("goemotions", str(len(result["per_label_f1"])), _num(result["macro_f1"]))
     for taxonomy in ("ekman", "sentiment"):
@@ -255,6 +282,14 @@ def eval_goemotions_command(
         )
     console.print(table)
     _write_json(json_out, result)
+
+
+def _has_rows(tsv: Path) -> bool:
+    try:
+        with tsv.open("rb") as handle:
+            return any(line.strip() for line in handle)
+    except OSError as exc:
+        raise fail(f"E001: {tsv}: cannot read ({exc.strerror or exc})") from None
 
 
 # -- heard eval epitome ----------------------------------------------------------------------
@@ -269,6 +304,7 @@ def eval_epitome_command(
     """Accuracy and macro-F1 per mechanism on the model's held-out seeker posts."""
     from heard.semantic.empathy import MECHANISM_NAMES, EmpathyModel, evaluate_epitome
 
+    _check_json_target(json_out)
     with exits_on_error():
         empathy = EmpathyModel.load(model)
         result = evaluate_epitome(empathy, folder)
@@ -325,10 +361,12 @@ def train_empathy_command(
     """Train EPITOME empathy levels (research use only: the data is non-commercial)."""
     import dataclasses
 
+    from heard.cli.commands_semantic import check_out_dir
     from heard.semantic.empathy import LICENCE_NOTICE, Recipe, train_empathy
 
     err.print(f"[bold yellow]licence[/]: {escape(LICENCE_NOTICE)}", highlight=False, soft_wrap=True)
     require_models("training")
+    check_out_dir(out, folder=False)
     recipe = dataclasses.replace(Recipe(), seed=seed, threads=threads)
     with exits_on_error():
         header = train_empathy(

@@ -82,6 +82,19 @@ def read_texts(path: Path, column: str | None = None) -> list[str]:
     return texts
 
 
+def check_out_dir(out: Path, *, folder: bool = True) -> None:
+    """Refuse an --out that can never be written before training starts (not after it)."""
+    if folder and out.exists() and not out.is_dir():
+        raise fail(f"E001: {out}: cannot write (not a directory)")
+    if not folder and out.is_dir():
+        raise fail(f"E001: {out}: cannot write (is a directory)")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise fail(f"E001: {out}: cannot write ({parent} is not a directory)")
+            break
+
+
 @app.command("emotions")
 def emotions_command(
     input: Annotated[
@@ -183,6 +196,7 @@ def train_emotions_command(
     for name in ("train.tsv", "dev.tsv"):
         if not (goemotions / name).is_file():
             raise fail(f"E001: {goemotions / name}: no such file")
+    check_out_dir(out)
     recipe = dataclasses.replace(Recipe(seed=seed), threads=threads)
     with exits_on_error():
         metrics = train(
@@ -225,6 +239,7 @@ def train_techniques_command(
                 f"E001: {data / name}: no such file (the examples are in the repository's "
                 "data/techniques folder; run from a checkout or pass --data)"
             )
+    check_out_dir(out)
     from heard.semantic.train_techniques import format_table, train_techniques
 
     with exits_on_error():

@@ -60,10 +60,18 @@ def _settings(db: str | None, **overrides: Any) -> Settings:
         from heard.settings import Settings
     except ImportError as exc:  # pragma: no cover - pydantic-settings is a core dependency
         raise fail(f"{exc}; install heard[server]", 3) from None
-    if db:
+    if db is not None:  # --db '' is an error, not "use the default database"
         overrides["database_url"] = db
+    from pydantic import ValidationError
+
     try:
         return Settings(**overrides)
+    except ValidationError as exc:  # one line per setting, not pydantic's report
+        wrong = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
+        raise fail(f"E001: bad setting (--db or HEARD_* environment): {wrong}") from None
     except ValueError as exc:
         raise fail(str(exc)) from None
 
@@ -77,8 +85,18 @@ def _service(settings: Settings) -> Iterator[Service]:
         raise fail(
             f"the server extra is not installed ({exc.name}): pip install 'heard[server]'", 3
         ) from None
+    from sqlalchemy.exc import SQLAlchemyError
+
+    where = f"cannot open database {settings.safe_database_url()}"
     with exits_on_error():
-        service = Service.open(settings)
+        try:
+            service = Service.open(settings)
+        except OSError as exc:  # e.g. the SQLite file's folder is a file
+            reason = f"{exc.strerror}: {exc.filename}" if exc.strerror else str(exc)
+            raise fail(f"E420: {where}: {reason}") from None
+        except SQLAlchemyError as exc:  # e.g. a file that is not a SQLite database
+            cause = getattr(exc, "orig", None) or exc
+            raise fail(f"E420: {where}: {cause}") from None
     try:
         with exits_on_error():  # a model that cannot load: exit 3, like the other commands
             yield service
@@ -199,7 +217,11 @@ def import_cmd(
     db: DbOption = None,
     input_format: Annotated[
         str | None,
-        typer.Option("--format", help="Input format (default: detected per file)."),
+        typer.Option(
+            "--format",
+            "--input-format",  # the spelling of analyze/score, which error hints name
+            help="Input format (default: detected per file).",
+        ),
     ] = None,
     strict: Annotated[
         bool, typer.Option(help="Import nothing from a file with any problem.")
@@ -218,7 +240,8 @@ def import_cmd(
     with _service(settings) as service:
         for path in files:
             if not path.is_file():
-                err.print(f"[bold red]error[/]: E001: {escape(str(path))}: no such file")
+                why = "is a directory, not a file" if path.is_dir() else "no such file"
+                err.print(f"[bold red]error[/]: E001: {escape(str(path))}: {why}")
                 failed += 1
                 continue
             with Progress(
@@ -258,7 +281,7 @@ def import_cmd(
             )
             for p in report.problems[:SHOW_PROBLEMS]:
                 line = f"line {p.line} " if p.line is not None else ""
-                field = f"field '{p.field}' " if p.field else ""
+                field = f"field '{escape(p.field)}' " if p.field else ""
                 err.print(f"  [yellow]{p.code}[/] {escape(path.name)} {line}{field}: "
                           f"{escape(p.message)}")  # fmt: skip
             if len(report.problems) > SHOW_PROBLEMS:
