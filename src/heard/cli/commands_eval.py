@@ -62,15 +62,10 @@ def _write_json(json_out: Path | None, payload: Any) -> None:
 
 def _check_json_target(json_out: Path | None) -> None:
     """Refuse a --json path that can never be written before any work is done."""
-    if json_out is None or str(json_out) == "-":
-        return
-    if json_out.is_dir():
-        raise fail(f"E001: {json_out}: cannot write (is a directory)")
-    for parent in json_out.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise fail(f"E001: {json_out}: cannot write ({parent} is not a directory)")
-            break
+    from heard.cli.commands_semantic import check_out_dir
+
+    if json_out is not None and str(json_out) != "-":
+        check_out_dir(json_out, folder=False)
 
 
 def _num(value: float | None, digits: int = 3) -> str:

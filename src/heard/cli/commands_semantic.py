@@ -83,7 +83,8 @@ def read_texts(path: Path, column: str | None = None) -> list[str]:
 
 
 def check_out_dir(out: Path, *, folder: bool = True) -> None:
-    """Refuse an --out that can never be written before training starts (not after it)."""
+    """Refuse an output path (--out, --json) that can never be written, before any work
+    (not after minutes of it); `folder`: the path is a folder to write into."""
     if folder and out.exists() and not out.is_dir():
         raise fail(f"E001: {out}: cannot write (not a directory)")
     if not folder and out.is_dir():
