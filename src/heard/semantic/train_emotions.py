@@ -122,6 +122,10 @@ def read_goemotions(tsv: Path | str) -> tuple[list[str], npt.NDArray[np.int8]]:
                 raise InputError(f"{path}:{n}: labels must be integers: {parts[1]!r}") from exc
             if any(not 0 <= x < len(GOEMOTIONS_LABELS) for x in labels):
                 raise InputError(f"{path}:{n}: label index out of range: {parts[1]!r}")
+            if not parts[0].strip() or not labels:
+                # every GoEmotions row has a text and at least one label (27: neutral)
+                empty = "text" if not parts[0].strip() else "labels"
+                raise InputError(f"{path}:{n}: empty {empty} (expected 'text<TAB>labels<TAB>id')")
             texts.append(parts[0])
             rows.append(labels)
     matrix = np.zeros((len(texts), len(GOEMOTIONS_LABELS)), dtype=np.int8)
