@@ -466,10 +466,20 @@ def test_eval_goemotions_outputs_and_weights(tmp_path: Path) -> None:
 
 
 def test_eval_epitome_without_a_model_exits_3(tmp_path: Path) -> None:
-    for folder in (tmp_path / "missing", tmp_path):
+    from heard.semantic.empathy import EPITOME_COLUMNS, EPITOME_FILES
+
+    for folder in (tmp_path / "missing", tmp_path):  # a bad folder is said first: exit 2
         result = cli("eval", "epitome", str(folder), "--model", str(tmp_path / "m.npz"))
-        clean(result, 3)
-        assert "E301" in said(result) and "m.npz" in said(result)
+        clean(result, 2)
+        assert str(folder) in said(result)
+    for name in EPITOME_FILES.values():
+        row = {c: "1" if c == "level" else f"{c} text" for c in EPITOME_COLUMNS}
+        (tmp_path / name).write_text(
+            ",".join(EPITOME_COLUMNS) + "\n" + ",".join(row.values()) + "\n", encoding="utf-8"
+        )
+    result = cli("eval", "epitome", str(tmp_path), "--model", str(tmp_path / "m.npz"))
+    clean(result, 3)
+    assert "E301" in said(result) and "m.npz" in said(result)
     (tmp_path / "garbage.npz").write_text("not a model")
     bad = cli("eval", "epitome", str(tmp_path), "--model", str(tmp_path / "garbage.npz"))
     clean(bad, 3)

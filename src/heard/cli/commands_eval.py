@@ -297,12 +297,18 @@ def eval_epitome_command(
     json_out: JsonOption = None,
 ) -> None:
     """Accuracy and macro-F1 per mechanism on the model's held-out seeker posts."""
-    from heard.semantic.empathy import MECHANISM_NAMES, EmpathyModel, evaluate_epitome
+    from heard.semantic.empathy import (
+        MECHANISM_NAMES,
+        EmpathyModel,
+        evaluate_epitome,
+        read_epitome,
+    )
 
     _check_json_target(json_out)
     with exits_on_error():
+        data = read_epitome(folder)  # a bad folder is said before the model is loaded
         empathy = EmpathyModel.load(model)
-        result = evaluate_epitome(empathy, folder)
+        result = evaluate_epitome(empathy, folder, data=data)
     if not result["data_matches"]:
         err.print(
             "[yellow]warning[/]: these files differ from the ones the model was trained on; "

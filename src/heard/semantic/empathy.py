@@ -694,15 +694,21 @@ def _scores(gold: Sequence[int], predicted: Sequence[int]) -> dict[str, Any]:
 
 
 def evaluate_epitome(
-    model: EmpathyModel, folder: Path | str, *, batch_size: int = 64
+    model: EmpathyModel,
+    folder: Path | str,
+    *,
+    batch_size: int = 64,
+    data: dict[str, list[EpitomeRow]] | None = None,
 ) -> dict[str, Any]:
     """Accuracy and macro-F1 per mechanism on the model's held-out rows of ``folder``.
 
     Macro-F1 averages the levels present in the gold or the predictions of those rows
     (all three on the full data). ``data_matches`` says whether the files are the ones
-    the model was trained from (by SHA-256).
+    the model was trained from (by SHA-256). ``data``: ``read_epitome(folder)`` when the
+    caller has read it already.
     """
-    data = read_epitome(folder)
+    if data is None:
+        data = read_epitome(folder)
     heldout = model.heldout
     rows = {m: [r for r in data[m] if r.sp_id in heldout] for m in MECHANISMS}
     # one rating per distinct (raw) pair: the three files hold the same pairs, with
