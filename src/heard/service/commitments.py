@@ -121,7 +121,7 @@ class CommitmentsMixin(ServiceBase):
         """Record a promise by hand (one the pipeline missed, or made off the record)."""
         if not what.strip():
             raise InputError("a commitment needs a 'what'")
-        with self.db.session() as session:
+        with self.db.session(write=True) as session:
             conv = self._conversation_row(session, actor, conversation_id)
             if turn is not None and not 0 <= turn < conv.turn_count:
                 raise InputError(
@@ -159,7 +159,7 @@ class CommitmentsMixin(ServiceBase):
         due: datetime | object | None = _UNSET,
     ) -> StoredCommitment:
         """Close (status done) or reopen a commitment, or change what, owner or due."""
-        with self.db.session() as session:
+        with self.db.session(write=True) as session:
             row = self._commitment_row(session, actor, id)
             if status is not None and status != row.status:
                 row.status = status
@@ -177,5 +177,5 @@ class CommitmentsMixin(ServiceBase):
 
     def delete_commitment(self, actor: Principal, id: int) -> None:
         actor.require(Role.lead)
-        with self.db.session() as session:
+        with self.db.session(write=True) as session:
             session.delete(self._commitment_row(session, actor, id))

@@ -207,7 +207,7 @@ class ConversationsMixin(ServiceBase):
 
     def get_conversation(self, actor: Principal, id: str) -> StoredConversation:
         """One stored conversation with its analysis; NotFound if `actor` may not see it."""
-        with self.db.session() as session:
+        with self.db.session(snapshot=True) as session:
             row = self._conversation_row(session, actor, id)
             turns = repository.load_turns(session, id)
             redacted = repository.conversation_from(row, turns)
@@ -241,7 +241,7 @@ class ConversationsMixin(ServiceBase):
     def delete_conversation(self, actor: Principal, id: str) -> None:
         """Delete a conversation and everything stored about it (lead or admin)."""
         actor.require(Role.lead)
-        with self.db.session() as session:
+        with self.db.session(write=True) as session:
             row = self._conversation_row(session, actor, id)
             session.execute(delete(ConversationRow).where(ConversationRow.id == row.id))
 

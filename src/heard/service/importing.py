@@ -237,20 +237,7 @@ class ImportMixin(ServiceBase):
             for item in batch:
                 if item.team not in by_team:
                     by_team[item.team] = self._scored_playbooks(session, item.team)
-            ids = [item.conversation.id for item in batch]
-            existing: dict[str, str | None] = {
-                cid: team
-                for cid, team in session.execute(
-                    select(ConversationRow.id, ConversationRow.team).where(
-                        ConversationRow.id.in_(ids)
-                    )
-                )
-            }
-            mine = set(
-                session.scalars(
-                    select(ConversationRow.id).where(ConversationRow.id.in_(ids), visible(actor))
-                )
-            )
+        ids = [item.conversation.id for item in batch]
         analyses: list[Analysis | None] = []
         results = self.engine.analyze_many(
             [(item.redacted.conversation, by_team[item.team]) for item in batch]
@@ -277,7 +264,22 @@ class ImportMixin(ServiceBase):
                 analyses.append(None)
         written = 0
         stamp = now()
-        with self.db.session() as session:
+        with self.db.session(write=True) as session:
+            # read again under the write lock: another import may have stored (or a
+            # delete removed) some of these ids since the read above
+            existing: dict[str, str | None] = {
+                cid: team
+                for cid, team in session.execute(
+                    select(ConversationRow.id, ConversationRow.team).where(
+                        ConversationRow.id.in_(ids)
+                    )
+                )
+            }
+            mine = set(
+                session.scalars(
+                    select(ConversationRow.id).where(ConversationRow.id.in_(ids), visible(actor))
+                )
+            )
             for item, analysis in zip(batch, analyses, strict=True):
                 if analysis is None:
                     continue
@@ -362,7 +364,7 @@ class ImportMixin(ServiceBase):
                     raise result
                 analyses.append(result)
             stamp = now()
-            with self.db.session() as session:
+            with self.db.session(write=True) as session:
                 for analysis in analyses:
                     if session.get(ConversationRow, analysis.id) is None:
                         continue  # deleted meanwhile

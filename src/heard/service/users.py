@@ -104,7 +104,7 @@ class UsersMixin(ServiceBase):
             )
         key = generate_key()
         salt = new_salt()
-        with self.db.session() as session:
+        with self.db.session(write=True) as session:
             if session.scalars(select(UserRow.id).where(UserRow.name == name)).first():
                 raise Conflict(f"a user named '{name}' exists")
             row = UserRow(
@@ -129,7 +129,7 @@ class UsersMixin(ServiceBase):
     def delete_user(self, actor: Principal, id_or_name: int | str) -> None:
         """Remove a user; their key stops working at once."""
         actor.require(Role.admin)
-        with self.db.session() as session:
+        with self.db.session(write=True) as session:
             if isinstance(id_or_name, int):
                 row = session.get(UserRow, id_or_name)
             else:

@@ -30,6 +30,8 @@ VERSION_TABLE = "heard_schema_version"
 SCRIPT_LOCATION = "heard.storage:migrations"
 #: key for pg_advisory_xact_lock so two processes starting at once migrate one by one
 _MIGRATION_LOCK = 0x6865617264
+#: key for pg_advisory_xact_lock taken by write sessions (`Database.session(write=True)`)
+_WRITE_LOCK = 0x6865617265
 
 
 class StorageError(ServiceError):
@@ -108,9 +110,32 @@ class Database:
         return f"Database({self.url.render_as_string(hide_password=True)!r})"
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on error."""
+    def session(self, *, write: bool = False, snapshot: bool = False) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on error.
+
+        ``write=True`` is for a transaction that reads and then writes on what it read
+        (an upsert, a count that guards a delete): it takes the database's write lock
+        first (SQLite ``BEGIN IMMEDIATE``, waiting up to the busy timeout; on PostgreSQL
+        a transaction advisory lock), so two such transactions run one after the other
+        and each reads what the other committed, instead of failing with a unique
+        violation or 'database is locked', or both passing a check only one may pass.
+
+        ``snapshot=True`` is for a read of several statements that must agree (a
+        conversation, its turns and its analysis): they all read one snapshot (SQLite
+        ``BEGIN``, which the driver leaves out before a SELECT; PostgreSQL REPEATABLE
+        READ), so a delete or an import committed meanwhile is seen whole or not at all.
+        """
         with self._sessions.begin() as session:
+            if snapshot and not write:
+                if self.backend == "sqlite":
+                    session.connection().exec_driver_sql("BEGIN")
+                else:
+                    session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            if write:
+                if self.backend == "sqlite":
+                    session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+                else:
+                    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _WRITE_LOCK})
             yield session
 
     def migrate(self) -> str:
