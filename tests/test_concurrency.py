@@ -24,6 +24,7 @@ from heard.storage.models import (
     CommitmentRow,
     ConversationRow,
     FindingRow,
+    PlaybookRow,
     TurnRow,
     UserRow,
 )
@@ -264,6 +265,24 @@ def test_two_removals_of_two_admins_keep_one(service: Service) -> None:
         if admins[0] != f"a{k}":  # keep the naming of the next round
             service.add_user(SYSTEM, f"a{k}", "admin")
             service.delete_user(SYSTEM, admins[0])
+
+
+def test_two_adds_of_one_playbook_name_store_one(service: Service) -> None:
+    from service_fixtures import TEAM_PLAYBOOK
+
+    for k in range(ROUNDS):
+        text = TEAM_PLAYBOOK.replace("name: north_basics", f"name: race_{k}")
+        results = run_together(
+            lambda text=text: service.create_playbook(SYSTEM, text),
+            lambda text=text: service.create_playbook(SYSTEM, text),
+        )
+        no_unexpected(results, Conflict)  # was an IntegrityError for the second
+        assert sum(isinstance(r, Conflict) for r in results) == 1, results
+        with service.db.session() as session:
+            stored = session.scalars(
+                select(PlaybookRow.name).where(PlaybookRow.name == f"race_{k}")
+            )
+            assert len(stored.all()) == 1
 
 
 def test_user_removed_while_their_request_runs(service: Service) -> None:

@@ -135,7 +135,7 @@ class PlaybooksMixin(ServiceBase):
                 hint="give yours another name; it can 'extends' the built-in",
             )
         stamp = now()
-        with self.db.session() as session:
+        with self.db.session(write=True) as session:  # the name check and the insert, together
             if session.scalars(select(PlaybookRow.id).where(PlaybookRow.name == name)).first():
                 raise Conflict(
                     f"a playbook named '{name}' exists", hint=f"PUT /playbooks/{name} updates it"
