@@ -23,6 +23,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from heard.cli.app import app, err, exits_on_error, fail, note, require_models, train_app
+from heard.files import replaced
 
 if TYPE_CHECKING:
     from heard.evaluation import EvalReport
@@ -48,14 +49,10 @@ def _write_json(json_out: Path | None, payload: Any) -> None:
     if str(json_out) == "-":
         sys.stdout.write(text)
         return
-    tmp = json_out.with_name(f".{json_out.name}.tmp")
     try:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(json_out)  # whole or not at all: never a half-written file
+        with replaced(json_out) as tmp:  # whole or not at all: never a half-written file
+            tmp.write_text(text, encoding="utf-8")
     except OSError as exc:
-        if tmp.parent.is_dir():
-            tmp.unlink(missing_ok=True)
         raise fail(f"E001: {json_out}: cannot write ({exc.strerror or exc})") from None
     err.print(f"[dim]figures written to {escape(str(json_out))}[/]", highlight=False)
 

@@ -57,6 +57,7 @@ import yaml
 
 from heard import yamltext
 from heard.errors import LexiconError
+from heard.files import replaced
 from heard.model import Speaker
 
 log = logging.getLogger(__name__)
@@ -529,11 +530,8 @@ def _hyperscan_database(patterns: Sequence[Pattern]) -> Any:
         bad = _failing_index(str(exc))
         where = patterns[bad].origin if bad is not None and bad < len(patterns) else "a lexicon"
         raise LexiconError(f"{where}: Hyperscan could not compile: {exc}") from None
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
+    with contextlib.suppress(OSError), replaced(path) as tmp:
         tmp.write_bytes(_hs.dumpb(db))
-        os.replace(tmp, path)
     return db
 
 

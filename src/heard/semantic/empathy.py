@@ -64,6 +64,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from heard.detectors.base import BaseDetector, Doc, TurnState
 from heard.errors import InputError, ModelUnavailable, RowError
+from heard.files import replaced
 from heard.model import Speaker
 
 if TYPE_CHECKING:
@@ -890,11 +891,8 @@ def save_model(path: Path, header: Mapping[str, Any], arrays: Mapping[str, Array
     import numpy as np
 
     blob = np.frombuffer(json.dumps(header, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    with tmp.open("wb") as handle:
+    with replaced(path) as tmp, tmp.open("wb") as handle:
         np.savez_compressed(handle, header=blob, **arrays)
-    tmp.replace(path)
 
 
 def train_empathy(

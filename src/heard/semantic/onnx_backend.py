@@ -26,11 +26,12 @@ import json
 import logging
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from heard.errors import ModelUnavailable
+from heard.files import replaced
 
 if TYPE_CHECKING:
     import numpy as np
@@ -131,21 +132,6 @@ def _max_seq_length(model_dir: Path) -> int:
         return 256
 
 
-@contextlib.contextmanager
-def _replaced(path: Path) -> Iterator[Path]:
-    """A temporary path to write `path`'s new content to: moved onto `path` when the block
-    succeeds, removed when it fails, so `path` is never left half-written. (Its name does
-    not end in ``.onnx``: `_prune` must not take it for a graph while it is written.)"""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-
-
 def export(st: Any, path: Path) -> None:
     """Write the transformer of SentenceTransformer `st` as an ONNX graph to `path`
     (atomically: a failed export leaves no partial file behind)."""
@@ -167,7 +153,7 @@ def export(st: Any, path: Path) -> None:
     sample = st.tokenizer(["a short text", "and a somewhat longer one"], padding=True)
     args = tuple(torch.tensor(sample[name]) for name in _INPUTS)
     axes = {name: {0: "batch", 1: "tokens"} for name in (*_INPUTS, "last_hidden_state")}
-    with _replaced(path) as tmp, torch.no_grad(), warnings.catch_warnings():
+    with replaced(path) as tmp, torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes about the model's Python branches
         torch.onnx.export(
             _Hidden(auto).eval(),
@@ -294,7 +280,7 @@ def _quantized(graph: Path) -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     try:
-        with _replaced(target) as tmp, warnings.catch_warnings(), _quiet_root_logger():
+        with replaced(target) as tmp, warnings.catch_warnings(), _quiet_root_logger():
             warnings.simplefilter("ignore")
             quantize_dynamic(str(graph), str(tmp), weight_type=QuantType.QInt8)
     except Exception as exc:
