@@ -144,6 +144,8 @@ CASES: dict[str, dict[str, list[str]]] = {
             "It clearly says on the website that delivery takes 10 days.",
             "That's not true, we never received your form.",
             "You were supposed to cancel before the renewal date.",
+            "Yes. We asked for your contact details twice.",
+            "It locked because there were to many failed attempts to sign in.",
         ],
         "near": [
             "You should have received a confirmation email by now.",

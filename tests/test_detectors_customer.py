@@ -169,6 +169,55 @@ def test_unheard_negated(mine: list[Detector]) -> None:
     )
 
 
+# Pushing back on the agent's reply: the reply missed what the customer said.
+UNHEARD_CONTESTS = [
+    "Again, the screen goes black as soon as I plug it in.",
+    "@acme_help still, the charge is on my statement.",
+    "And nothing has changed since the engineer left.",
+    "That just says the parcel is in transit, which it has been for a week.",
+    "I have yet to be contacted by anyone from the claims team.",
+    "i still havent heard from the store manager you mentioned",
+]
+
+
+@pytest.mark.parametrize("text", UNHEARD_CONTESTS)
+def test_unheard_contesting_the_reply(text: str, mine: list[Detector]) -> None:
+    found = assert_finds("C.unheard", after_agent(text), detectors=mine)
+    assert found.explanation == "contests the agent's reply"
+
+
+UNHEARD_CONTEST_NEAR_MISS = [
+    "Could you send it again, please?",  # 'again' not opening a push back
+    "Still waiting for a reply is fine, no rush.",  # no punctuation after 'still'
+    "Nothing has been charged yet, good.",
+    "It just says 'processing' on my screen.",  # describing, not pointing back at a reply
+    "I have yet to try the reset, will do it tonight.",
+    "But thanks anyway, that helps.",  # an opening 'but' alone is not a push back
+]
+
+
+@pytest.mark.parametrize("text", UNHEARD_CONTEST_NEAR_MISS)
+def test_unheard_contest_near_misses(text: str, mine: list[Detector]) -> None:
+    assert_not_finds("C.unheard", after_agent(text), detectors=mine)
+
+
+def test_contesting_needs_a_reply_before_it(mine: list[Detector]) -> None:
+    # the first message of a conversation contests nothing yet; the explicit forms
+    # ("I already told you") may point at an earlier call and still count there
+    first = "I still haven't received my refund for order 5512."
+    assert_not_finds("C.unheard", [("customer", first)], detectors=mine)
+    assert_finds("C.unheard", after_agent(first), detectors=mine)
+    assert_finds("C.unheard", [("customer", "I already told your colleague this.")], detectors=mine)
+
+
+def test_contesting_negated(mine: list[Detector]) -> None:
+    assert_not_finds(
+        "C.unheard",
+        after_agent("It's not that nothing has changed, the light is green now."),
+        detectors=mine,
+    )
+
+
 def test_repeated_complaint_after_a_reply_is_unheard(mine: list[Detector]) -> None:
     turns: list[TurnSpec] = [
         ("customer", "My parcel was marked as delivered but it never arrived at my door."),

@@ -124,6 +124,21 @@ def _resolution_at_the_end(doc: Doc, turn: TurnState, hit: Hit) -> Hit | None:
     return hit
 
 
+#: C.unheard patterns whose explanation starts so push back on a reply ("again, ...",
+#: "nothing has changed"): without an agent reply before them they are only a complaint.
+CONTESTS = "contests"
+
+
+@rule("C.unheard")
+def _unheard_contests_a_reply(doc: Doc, turn: TurnState, hit: Hit) -> Hit | None:
+    """Pushing back on a reply needs a reply: the hits that contest one count only after
+    an agent turn; the explicit forms ("I already told you") count anywhere (they may
+    refer to an earlier call or chat)."""
+    if hit.explanation.startswith(CONTESTS) and not _agent_before(doc, turn.i):
+        return None
+    return hit
+
+
 _FILLER = re.compile(
     r"(?:[\s,.;:!\-…*\"'()]|@\w+|#\w+|\b(?:hi|hey|hello|hiya|so|ok|okay|please|pls|plz|kindly"
     r"|and|but|also|then|guys|folks|team|there|well|um|uh|hmm|oh|ah|yes|yeah|yep|no|nope|sorry"
