@@ -16,10 +16,11 @@ from heard.detectors.base import Doc
 from heard.model import Conversation, Finding, Speaker, Turn
 from heard.pipeline import Pipeline
 from heard.semantic import encoder as encoder_module
-from heard.semantic.detectors import SemanticTechniqueDetector
+from heard.semantic.detectors import SemanticTechniqueDetector, _may_stand_alone
 from heard.semantic.techniques import (
     HEAD_IDS,
     YIELDS,
+    Evidence,
     IdParams,
     TechniqueHeads,
     apply_yields,
@@ -115,6 +116,58 @@ def test_fusion_rule() -> None:
     assert not fused_decision(p, lexical=True, p=0.05)  # ... but not when it is sure it's not
     assert not fused_decision(p, lexical=False, p=0.6)  # semantic alone needs more
     assert fused_decision(p, lexical=False, p=0.85)
+
+
+def _doc(*turns: tuple[str, str]) -> Doc:
+    return Doc(Conversation(id="c", turns=[Turn(speaker=Speaker(sp), text=t) for sp, t in turns]))
+
+
+def _evidence(doc: Doc, id: str, sentence: str) -> Evidence:
+    text = doc.turns[-1].text
+    start = text.index(sentence)
+    return Evidence(id, 0.99, start, start + len(sentence), "an example")
+
+
+def test_a_sign_off_never_carries_a_semantic_finding_alone() -> None:
+    # read on real dialogs: "-EG" and "^Lolly" scored p=0.85-0.92 as X.dismiss
+    doc = _doc(("customer", "The parcel never came."), ("agent", "We'll look at it today. -EG"))
+    assert not _may_stand_alone(doc, doc.turns[-1], "X.dismiss", _evidence(doc, "X.dismiss", "-EG"))
+    three = _evidence(doc, "X.vague_commit", "We'll look at it today.")
+    assert _may_stand_alone(doc, doc.turns[-1], "X.vague_commit", three)
+
+
+def test_helplessness_is_not_read_from_a_question() -> None:
+    doc = _doc(
+        ("customer", "The app will not let me pay."),
+        ("agent", "Could you tell me what you are unable to do? There's nothing I can do."),
+    )
+    turn = doc.turns[-1]
+    asked = _evidence(doc, "X.hands_tied", "Could you tell me what you are unable to do?")
+    said = _evidence(doc, "X.hands_tied", "There's nothing I can do.")
+    assert not _may_stand_alone(doc, turn, "X.hands_tied", asked)
+    assert _may_stand_alone(doc, turn, "X.hands_tied", said)
+    # other ids may be questions (an offer of a plan B often is)
+    assert _may_stand_alone(doc, turn, "T.plan_b", asked)
+
+
+def test_a_semantic_mirror_says_some_of_the_customers_words_back() -> None:
+    doc = _doc(
+        ("customer", "My internet drops every evening around eight since the upgrade."),
+        ("agent", "So it drops every evening since the upgrade? Does this happen in other rooms?"),
+    )
+    turn = doc.turns[-1]
+    echo = _evidence(doc, "T.mirror", "So it drops every evening since the upgrade?")
+    other = _evidence(doc, "T.mirror", "Does this happen in other rooms?")
+    assert _may_stand_alone(doc, turn, "T.mirror", echo)
+    assert not _may_stand_alone(doc, turn, "T.mirror", other)
+    # with nothing said before, there is nothing to check the mirror against
+    alone = _doc(("agent", "Does this happen in other rooms?"))
+    assert _may_stand_alone(
+        alone,
+        alone.turns[-1],
+        "T.mirror",
+        _evidence(alone, "T.mirror", "Does this happen in other rooms?"),
+    )
 
 
 def test_emotion_blend_rescales_to_the_tuned_threshold() -> None:
