@@ -187,6 +187,58 @@ def test_a_specific_commitment() -> None:
     assert c.status == "open"
 
 
+def test_every_promise_in_a_turn_is_tracked() -> None:
+    # a turn keeps one T.commit finding; the pipeline passes the others as `more`
+    text = "I'll email the label by noon. If it doesn't come, I'll ring you at 3pm."
+    a = analysis(
+        [("customer", "Where is my return label?", None, at(0)), ("agent", text, "a-2", at(1))],
+        [("T.commit", 1, "I'll email the label")],
+    )
+    (only,) = extract_commitments(a)
+    more = {1: [finding("T.commit", 1, text, "I'll ring you")]}
+    first, second = extract_commitments(a, more=more)
+    assert first == only
+    assert (second.turn, second.what, second.due_text) == (1, "ring you", "at 3pm")
+    assert second.due == datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
+    # a second mark in a sentence that already has a commitment adds nothing
+    same = {1: [finding("T.commit", 1, text, "the label by noon")]}
+    assert extract_commitments(a, more=same) == [only]
+
+
+def test_the_pipeline_tracks_two_promises_of_one_turn() -> None:
+    conv = Conversation(
+        id="two",
+        turns=[
+            Turn(speaker=Speaker.customer, text="My sofa arrived torn.", ts=at(0)),
+            Turn(
+                speaker=Speaker.agent,
+                agent_id="a-3",
+                ts=at(1),
+                text=(
+                    "I'm so sorry. I'll book a collection for Friday. "
+                    "I'll also call you tomorrow at 10am to agree the replacement."
+                ),
+            ),
+        ],
+    )
+    a = heard.Pipeline(fast=True, playbooks=[]).analyze(conv)
+    assert [f.id for f in a.turns[1].findings].count("T.commit") == 1
+    made = [(c.what, c.due) for c in a.commitments]
+    assert made == [
+        ("book a collection", datetime(2026, 3, 6, 23, 59, tzinfo=UTC)),
+        ("call you to agree the replacement", datetime(2026, 3, 5, 10, 0, tzinfo=UTC)),
+    ]
+
+
+def test_what_keeps_an_event_time_and_drops_the_deadline() -> None:
+    # "soon" inside "as soon as it lands" is not a vague time to cut; the deadline after it
+    # is cut at its own place (it was cut at offsets of the uncut text)
+    text = "I will send you the report as soon as it lands, and no later than Monday 16 March."
+    a = analysis([("agent", text, "a-1", at(0))], [("T.commit", 0, "I will send")])
+    (c,) = extract_commitments(a)
+    assert c.what == "send you the report as soon as it lands"
+
+
 def test_a_named_person_owns_what_they_will_do() -> None:
     a = analysis(
         [("agent", "Helen will call you tomorrow morning to book the visit.", "a-1", at(0))],

@@ -334,9 +334,17 @@ CASES: dict[str, tuple[list[Turns], list[Turns]]] = {
                 "I will send the replacement today and text you the tracking number.",
             ),
             convo("I work shifts", "What's the best time to reach you tomorrow?"),
+            convo(
+                "Is the meter reading wrong?",
+                "I'll check the reading myself and text you by 6pm with what I find.",
+            ),
+            convo(
+                "Can I get money back?", "I'll authorise the refund today, you'll see it Friday."
+            ),
         ],
         [
             convo("Nobody ever calls back.", "I can't promise anything, sorry."),
+            convo("Is the meter reading wrong?", "I'll check with the team."),
             convo("The bill is wrong.", "We'll look into it and get back to you soon."),
             convo("Any news?", "Someone will be in touch shortly."),
             convo("Please sort it", "We will not call you back today."),

@@ -5,8 +5,11 @@ module turns each promise the detectors found into a `Commitment` the service ca
 list and chase:
 
 - **which findings**: every ``T.commit`` (kind ``commit``), ``X.vague_commit`` (kind
-  ``vague``) and ``T.warm_handoff`` (kind ``handoff``) finding in an agent turn. When a
-  hand-off and a commitment share a sentence, the hand-off alone is kept.
+  ``vague``) and ``T.warm_handoff`` (kind ``handoff``) finding in an agent turn, and the
+  further promises of those ids the lexical detectors kept in the same turn (a turn has
+  one finding per id, but "I'll text you by 4, and if it isn't there I'll send a courier"
+  is two follow-ups). One commitment per sentence; when a hand-off and a commitment share
+  a sentence, the hand-off alone is kept.
 - **what**: the promised action in a few words, read from the finding's sentence ("message
   you with the courier's name").
 - **owner**: for a hand-off, the person or team it goes to ("Priya", "refunds team");
@@ -52,7 +55,7 @@ time, or (for a cold hand-off) who picks it up and when.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
@@ -590,7 +593,8 @@ def _short(phrase: str) -> str:
 
 
 _VAGUE_TIME = re.compile(
-    r"(?<!\s)\s*\b(?:in due course|as soon as (?:possible|we can|they can|i can)|asap|shortly|soon|"
+    r"(?<!\s)\s*\b(?:in due course|as soon as (?:possible|we can|they can|i can)|asap|shortly|"
+    r"soon(?!\s+as\b)|"
     r"at some point|when (?:we|they|i) (?:can|get a chance)|in the near future|"
     r"when they'?ve got a slot)\b",
     re.I,
@@ -599,7 +603,7 @@ _VAGUE_TIME = re.compile(
 
 def _strip_due(phrase: str) -> str:
     out = _VAGUE_TIME.sub("", phrase)
-    for d in reversed(find_due_expressions(phrase)):
+    for d in reversed(find_due_expressions(out)):  # offsets in `out`, not in `phrase`
         out = out[: d.start] + out[d.end :]
     return re.sub(r"\s+([,;])", r"\1", re.sub(r"\s{2,}", " ", out)).strip()
 
@@ -773,11 +777,18 @@ def _vague_explanation(c: Commitment, named_owner: bool, sentence: str) -> str:
     return "Vague promise: add " + "; and ".join(missing) + "."
 
 
-def extract_commitments(analysis: Analysis, *, now: datetime | None = None) -> list[Commitment]:
+def extract_commitments(
+    analysis: Analysis,
+    *,
+    now: datetime | None = None,
+    more: Mapping[int, Sequence[Finding]] | None = None,
+) -> list[Commitment]:
     """Every promise in the analysis as a Commitment, in turn order (see module docstring).
 
     `now` decides overdue; by default it is the conversation's last timestamp, so the same
-    conversation always yields the same commitments.
+    conversation always yields the same commitments. `more` holds promise findings beyond
+    the one per id a turn keeps (turn index -> findings; the pipeline passes
+    `heard.detectors.lexical.more_findings`), so that every promise of a turn is tracked.
     """
     conv = analysis.conversation
     made: list[Commitment] = []
@@ -787,7 +798,8 @@ def extract_commitments(analysis: Analysis, *, now: datetime | None = None) -> l
             continue
         text = conv.turns[t.i].text
         chosen: list[tuple[Finding, tuple[int, int]]] = []
-        for f in sorted(t.findings, key=lambda f: (f.id != "T.warm_handoff", f.span[0])):
+        found = [*t.findings, *more.get(t.i, ())] if more else t.findings
+        for f in sorted(found, key=lambda f: (f.id != "T.warm_handoff", f.span[0])):
             if f.id not in KINDS:
                 continue
             sent = _sentence_span(text, f.span)

@@ -182,11 +182,12 @@ class Pipeline:
             {"id", "conversation", "turns", "tiers"},
         )
         from heard.commitments import extract_commitments
+        from heard.detectors.lexical import more_findings
         from heard.scoring.risk import assess_risk
         from heard.scoring.scorecard import Facts, score
 
         analysis.risk = assess_risk(analysis)
-        analysis.commitments = extract_commitments(analysis)
+        analysis.commitments = extract_commitments(analysis, more=more_findings(doc))
         facts = Facts(analysis)  # shared by the playbooks (scoring changes no finding)
         for pb in self.playbooks:
             analysis.scorecards[pb.framework or pb.name] = score(analysis, pb, facts)

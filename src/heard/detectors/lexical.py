@@ -24,7 +24,7 @@ from heard.detectors.lexicon import (
     is_question,
     negated,
 )
-from heard.model import Speaker
+from heard.model import Finding, Speaker
 
 #: An id-specific context rule: return the hit (possibly changed) to keep it, None to drop.
 Rule = Callable[[Doc, TurnState, Hit], Hit | None]
@@ -107,6 +107,22 @@ def _cue_before(cues: list[tuple[int, int]], start: int) -> bool:
     return False
 
 
+#: Ids whose every kept hit in a turn is recorded, not only the first: a turn has one
+#: finding per id, but each promise in it becomes a commitment ("I'll text you by 4, and
+#: if it isn't there I'll send a courier"). The others are kept, as findings not added to
+#: the turn, in ``doc.cache[MORE_KEY]`` (turn index -> findings); see `more_findings`.
+EVERY_HIT = frozenset({"T.commit", "X.vague_commit", "T.warm_handoff"})
+MORE_KEY = "lexical.more"
+
+
+def more_findings(doc: Doc) -> dict[int, list[Finding]]:
+    """The findings of `EVERY_HIT` ids beyond each turn's first, by turn index."""
+    more = doc.cache.get(MORE_KEY)
+    if not isinstance(more, dict):
+        more = doc.cache[MORE_KEY] = {}
+    return more
+
+
 class LexiconDetector(BaseDetector):
     """Emits the lexicon hits of one id (after its context rule) as findings."""
 
@@ -131,20 +147,23 @@ class LexiconDetector(BaseDetector):
             index = cached[1]
         else:
             index = hit_index(doc, self.lexicon, self.speakers)
+        every = self.id in EVERY_HIT
         for turn, hits in index.get(self.id, ()):
+            first = True
             for hit in hits:
                 kept = rule(doc, turn, hit) if rule else hit
-                if kept is not None:
-                    doc.add(
-                        self.finding(
-                            self.id,
-                            turn,
-                            (kept.start, kept.end),
-                            kept.explanation,
-                            kept.confidence,
-                        )
-                    )
-                    break
+                if kept is None:
+                    continue
+                found = self.finding(
+                    self.id, turn, (kept.start, kept.end), kept.explanation, kept.confidence
+                )
+                if first:
+                    doc.add(found)
+                    if not every:
+                        break
+                    first = False
+                else:
+                    more_findings(doc).setdefault(turn.i, []).append(found)
 
 
 def hit_index(doc: Doc, lexicon: Lexicon, speakers: frozenset[Speaker]) -> HitIndex:
