@@ -724,6 +724,21 @@ def test_demo_highlights_the_evidence() -> None:
     assert "third time" in res.stdout
 
 
+def test_report_names_only_the_emotions_expressed(tmp_path: Path) -> None:
+    # "!!" gives a hint of frustration (0.3), below the line C.emotion counts; next to a
+    # clear thank-you the report used to list it as if it were felt
+    path = tmp_path / "thanks.txt"
+    path.write_text("Customer: It's here!! It's safe \U0001f48d Thank you so much.\n", "utf-8")
+    res = invoke("analyze", path, "--fast")
+    assert res.exit_code == 0, res.output
+    out = flat(res.stdout)
+    assert "gratitude" in out and "frustration" not in out and "neutral" not in out
+    # a turn with only hints is shown without emotions (it used to read "neutral, ...")
+    path.write_text("Customer: ok. thank you Sam.\n", "utf-8")
+    out = flat(invoke("analyze", path, "--fast").stdout)
+    assert "neutral" not in out and "gratitude" not in out and "[energy 0]" in out
+
+
 def test_demo_options() -> None:
     res = invoke("demo", "--fast", "--example", "ex-01")
     assert res.exit_code == 0 and "1 example conversations" in res.stdout

@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from heard.catalog import catalog
+from heard.detectors.customer import EXPRESSED
 from heard.model import Analysis, Finding, Scorecard
 
 _KIND_STYLE = {"signal": "bold yellow", "technique": "bold green", "anti_pattern": "bold red"}
@@ -47,8 +48,14 @@ def render_analysis(console: Console, analysis: Analysis, *, scorecards: bool = 
         extras: list[str] = []
         if ta.energy is not None:
             extras.append(f"energy {ta.energy}")
-        emotions = [k for k, v in sorted(ta.emotions.items(), key=lambda kv: -kv[1]) if v >= 0.3]
-        if emotions and emotions != ["neutral"]:
+        # the emotions expressed (as C.emotion counts them); a hint below that line next
+        # to a clear feeling ("gratitude, frustration" for "It's here!! Thank you") misleads
+        emotions = [
+            k
+            for k, v in sorted(ta.emotions.items(), key=lambda kv: -kv[1])
+            if v >= EXPRESSED and k != "neutral"
+        ]
+        if emotions:
             extras.append(", ".join(emotions))
         tags = Text("            ")
         for f in ta.findings:
