@@ -422,6 +422,35 @@ def test_suggestions_use_the_case(the_coach: Coach) -> None:
     assert any("T.confirm_root" in s.techniques for s in r.suggestions)
 
 
+@pytest.mark.parametrize(
+    ("said", "repeat"),
+    [
+        ("This is the third time I've contacted you about the boiler.", "the third time"),
+        ("I've emailed you twice about the boiler.", "get in touch twice"),
+        ("this is my second call about the boiler", "the second time"),
+        # counts of something else are not contact counts
+        ("You charged me twice for the boiler service.", None),
+        ("It's the third time the boiler has broken this winter.", None),
+    ],
+)
+def test_a_contact_count_is_read_only_from_contacts(said: str, repeat: str | None) -> None:
+    from heard.coach.specifics import case_facts
+
+    facts = case_facts(Pipeline(fast=True).analyze(convo(("customer", said))))
+    if repeat is None:
+        assert facts.repeat is None
+    else:
+        assert facts.repeat is not None and repeat in facts.repeat
+
+
+def test_the_coach_cli_shows_no_guesses() -> None:
+    # one customer turn: no trend to show; no hint of a real problem: no "unknown" line
+    res = CliRunner().invoke(app, ["coach"], input="customer: I was charged twice this month!!\n")
+    assert res.exit_code == 0, res.output
+    assert "energy 2/3" in res.stdout or "energy 1/3" in res.stdout
+    assert "unknown" not in res.stdout and "get in touch" not in res.stdout
+
+
 def test_remedies_offered_are_the_agents_own(the_coach: Coach) -> None:
     conv = convo(("customer", "I want a full refund NOW. This is RIDICULOUS!!!"))
     agent = load_company().remedies_for("agent")

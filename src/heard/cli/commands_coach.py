@@ -56,7 +56,9 @@ def _energy_line(response: object) -> Text:
     line = Text("customer  ", style="bold")
     trend = " → ".join("?" if e is None else str(e) for e in c.energy_trend)
     line.append(f"energy {c.energy if c.energy is not None else '?'}/3", style="bold yellow")
-    line.append(f" ({c.trend}: {trend})  " if trend else "  ")
+    # a trend needs two readings; one reading is just the energy already shown
+    known = [e for e in c.energy_trend if e is not None]
+    line.append(f" ({c.trend}: {trend})  " if c.trend != "unknown" and len(known) > 1 else "  ")
     feelings = sorted(c.emotions.items(), key=lambda kv: -kv[1])[:3]
     if feelings:
         line.append(", ".join(f"{k} {v:.2f}" for k, v in feelings) + "  ")
@@ -76,7 +78,8 @@ def render(console: Console, response: object, *, show_state: bool = True) -> No
         if c.stated_demand:
             asks = "; ".join(f"“{e.text}”" for e in c.stated_demand)
             console.print(f"  [bold]asks for[/]: {escape(asks)}")
-        console.print(f"  [bold]maybe really about[/]: {escape(c.possible_real_problem)}")
+        if c.possible_real_problem != "unknown":  # the coach does not guess; nor do we
+            console.print(f"  [bold]maybe really about[/]: {escape(c.possible_real_problem)}")
         if c.open_questions:
             qs = "; ".join(f"“{e.text}”" for e in c.open_questions)
             console.print(f"  [bold]unanswered[/]: {escape(qs)}")

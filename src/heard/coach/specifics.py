@@ -52,9 +52,20 @@ _NOT_THINGS = _words(
     self whole own entire old new upstairs downstairs little poor usual normal regular
     current other"""
 )
+# How often they have had to get in touch: "the third call", "the third time I've rung",
+# "emailed you twice". A count of something else is not a contact count: "charged twice",
+# "the third time my train was cancelled".
+_CONTACTED = (
+    r"(?:called|rung|rang|phoned|emailed|e-mailed|messaged|contacted|written|wrote|tweeted|"
+    r"chased|asked|reached out|been in touch|got in touch|gotten in touch|tried)"
+)
 _COUNT = re.compile(
-    r"\b(?P<ord>second|third|fourth|fifth|sixth|2nd|3rd|4th|5th)\s+(?:time|call|contact|email|"
-    r"message|attempt)\b|\b(?P<times>twice|three times|four times|five times)\b",
+    r"\b(?P<ord>second|third|fourth|fifth|sixth|2nd|3rd|4th|5th)\s+(?:call|contact|email|"
+    r"message|attempt|chat)\b"
+    r"|\b(?P<ord_time>second|third|fourth|fifth|sixth|2nd|3rd|4th|5th)\s+time\s+(?:that\s+)?"
+    r"(?:I|I'?ve|I\s+have|we|we'?ve|we\s+have)\s+(?:now\s+|already\s+)?" + _CONTACTED + r"\b"
+    r"|\b" + _CONTACTED + r"(?:\s+[\w']+){0,3}?\s+(?P<times>twice|three times|four times|"
+    r"five times)\b",
     re.I,
 )
 _ORDINALS = {"2nd": "second", "3rd": "third", "4th": "fourth", "5th": "fifth"}
@@ -305,8 +316,9 @@ def case_facts(analysis: Analysis) -> CaseFacts:
         facts.amount = amount.group().replace(" ", "")
     count = _COUNT.search(text)
     if count:
-        if count.group("ord"):
-            word = count.group("ord").lower()
+        ordinal = count.group("ord") or count.group("ord_time")
+        if ordinal:
+            word = ordinal.lower()
             facts.repeat = (
                 f"this is the {_ORDINALS.get(word, word)} time you've had to get in touch"
             )
