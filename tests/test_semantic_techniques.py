@@ -150,6 +150,26 @@ def test_helplessness_is_not_read_from_a_question() -> None:
     assert _may_stand_alone(doc, turn, "T.plan_b", asked)
 
 
+@pytest.mark.parametrize(
+    ("sentence", "promise"),
+    [
+        ("We'll look into it and get back to you.", True),
+        ("Our returns team will review it in due course.", True),
+        ("It will be looked at shortly.", True),  # no owner: the point of X.vague_commit
+        ("You could try contacting the seller.", True),  # a cold hand-off
+        ("ive passed it to the team, someone will be in touch", True),
+        ("Use the chat in the app for anything else.", False),
+        ("Do let us know if any further help is needed.", False),
+        ("Make sure to vote for the idea on our forum.", False),
+        ("Please confirm your postcode so we can assist further.", False),
+    ],
+)
+def test_a_vague_promise_needs_someone_to_keep_it(sentence: str, promise: bool) -> None:
+    doc = _doc(("customer", "My parcel never came."), ("agent", sentence))
+    ev = _evidence(doc, "X.vague_commit", sentence)
+    assert _may_stand_alone(doc, doc.turns[-1], "X.vague_commit", ev) is promise
+
+
 def test_a_semantic_mirror_says_some_of_the_customers_words_back() -> None:
     doc = _doc(
         ("customer", "My internet drops every evening around eight since the upgrade."),

@@ -298,19 +298,39 @@ _WORDS = re.compile(r"[A-Za-z][A-Za-z'\u2019]*")
 STATEMENT_ONLY = frozenset({"X.hands_tied"})
 
 
+#: A promise has someone who will do it (the agent, a colleague, a team) or, for a cold
+#: hand-off, someone the customer is sent to; an instruction to the customer ("use the
+#: app's chat", "make sure to vote for the idea", "do let us know") is neither.
+_PROMISER = re.compile(
+    # the agent or someone else doing it: "ive sent it", "we'll ...", "our team will ..."
+    r"\b(?:i|we|ive|weve|ill|theyll|someone|somebody|they|he|she)\b"
+    r"|\b(?!you\b)\w+(?:'ll|\u2019ll| will| shall| is going to| are going to)\b"
+    # a cold hand-off: "you could try contacting the seller"
+    r"|\b(?:contact|call|ring|phon|e-?mail|reach(?:ing)? out|in touch|speak|writ(?:e|ing) to)",
+    re.IGNORECASE,
+)
+#: "... so we can assist": the purpose of a request, not a promise (as the lexical rule)
+_PURPOSE = re.compile(r"\bso (?:that )?(?:we|i) (?:can|could|may)\b[^.!?]*", re.IGNORECASE)
+
+
 def _may_stand_alone(doc: Doc, turn: TurnState, id: str, ev: Evidence) -> bool:
     """Whether the sentence the heads read can carry a semantic-only finding of `id`.
 
     Found by reading the semantic tier's own additions on real support dialogs (each
     rule kept the macro-F1 on heard's held-out written phrasings as it was): a sentence
-    needs `MIN_WORDS_ALONE` words; `STATEMENT_ONLY` ids are not read from questions; and
-    ``T.mirror`` (saying the customer's words back) must echo at least one of them
-    (`heard.detectors.case`) when the customer has said anything before the turn.
+    needs `MIN_WORDS_ALONE` words; `STATEMENT_ONLY` ids are not read from questions;
+    ``X.vague_commit`` needs someone who would keep the promise, or someone the customer is
+    sent to (`_PROMISER`, outside a "so we can ..." purpose): an instruction to the
+    customer is not a promise; and ``T.mirror`` (saying the customer's words back) must
+    echo at least one of them (`heard.detectors.case`) when the customer has said
+    anything before the turn.
     """
     sentence = turn.text[ev.start : ev.end]
     if len(_WORDS.findall(clean(sentence))) < MIN_WORDS_ALONE:
         return False
     if id in STATEMENT_ONLY and is_question(turn.text, (ev.start, ev.end)):
+        return False
+    if id == "X.vague_commit" and not _PROMISER.search(_PURPOSE.sub(" ", sentence)):
         return False
     if id == "T.mirror" and any(t.speaker is Speaker.customer for t in doc.turns[: turn.i]):
         return any(ev.start <= sp.start < ev.end for sp in case.specifics_in(doc, turn))
