@@ -740,6 +740,32 @@ def test_same_span_tie_goes_to_the_first_pattern(
     assert turn_hits(lex, turn)["C.resolution"][0].explanation == first["explanation"]
 
 
+def test_the_database_cache_follows_pattern_ids_not_only_their_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An agent pattern added in one file shifts the ids of every later pattern; the customer
+    # database, whose patterns' text did not change, was loaded from the cache with the old
+    # ids, so every customer hit was looked up under the wrong pattern and lost (after a
+    # lexicon edit or an upgrade, heard silently found nothing in customer turns).
+    if builtin_lexicon().engine != "hyperscan":
+        pytest.skip("Hyperscan is not installed")
+    monkeypatch.setenv("HEARD_CACHE_DIR", str(tmp_path))
+    customer = {
+        "version": 1,
+        "ids": {"C.demand": {"speakers": ["customer"], "patterns": ["\\brefund\\b"]}},
+    }
+
+    def agent(n: int) -> dict[str, object]:
+        patterns = [f"\\bagentword{k}\\b" for k in range(n)]
+        return {"version": 1, "ids": {"T.thank": {"speakers": ["agent"], "patterns": patterns}}}
+
+    for n in (1, 3):  # the second lexicon reuses the cache the first one wrote
+        lex = Lexicon([("a.yaml", agent(n)), ("b.yaml", customer)])
+        scan = lex.scan("I want a refund", Speaker.customer)
+        assert [(s, e) for s, e, _ in scan.ids["C.demand"]] == [(9, 15)], n
+    assert len(list(tmp_path.glob("*.hsdb"))) == 4  # two agent and two customer databases
+
+
 def test_scan_does_not_depend_on_hyperscan_report_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -501,14 +501,15 @@ def _hyperscan_database(patterns: Sequence[Pattern]) -> Any:
     """Compile (or load from the on-disk cache) one Hyperscan database of all patterns.
 
     Compiling some thousand patterns takes seconds, so the serialised database is cached,
-    keyed by the patterns, the flags and the Hyperscan version; a damaged or unwritable
-    cache only costs a recompile.
+    keyed by the patterns with the ids they report (their index in the whole lexicon: an
+    edit elsewhere shifts the indexes of patterns whose text did not change), the flags and
+    the Hyperscan version; a damaged or unwritable cache only costs a recompile.
     """
     flags = _hs_flags()
     key = hashlib.sha256()
     key.update(f"{getattr(_hs, '__version__', '?')}|{flags}|".encode())
     for p in patterns:
-        key.update(p.source.encode("utf-8") + b"\x00")
+        key.update(f"{p.index}:".encode() + p.source.encode("utf-8") + b"\x00")
     path = cache_dir() / f"lexicon-{key.hexdigest()[:24]}.hsdb"
     with contextlib.suppress(Exception):
         if path.is_file():
