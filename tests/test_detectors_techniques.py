@@ -439,10 +439,27 @@ CASES: dict[str, tuple[list[Turns], list[Turns]]] = {
                 "Unbelievable service",
                 "I hear you. Going forward, I'll be your contact for this case.",
             ),
+            # setting the blame or the past aside in so many words needs no acknowledgement
+            convo(
+                "You lot lost my parcel",
+                "Let's leave the blame aside for now and get a replacement out to you.",
+            ),
+            convo(
+                "Whose fault is this?",
+                "Rather than go back over who did what, let's get your heating working.",
+            ),
+            convo("This is a joke", "Can we take a step back and look at getting you a refund?"),
+            convo(
+                "Why did this happen?",
+                "I can't change what already happened, but I can get it fixed today.",
+            ),
         ],
         [
             # a plan with no acknowledgement first is not "acknowledge and refocus"
             convo("Hi", "Let's focus on the form first."),
+            convo("My parcel is heavy", "Put the box aside and check the label on the back."),
+            convo("Can we talk terms?", "We can go over the contract on Friday."),
+            convo("Is express faster?", "Rather than the standard option, pick express."),
             convo("You ruined my holiday!!", "The next step is in our FAQ."),
             convo("Hi", "Let's get this sorted."),
             convo("Bad service", "I'm sorry for the delay."),
@@ -504,9 +521,26 @@ CASES: dict[str, tuple[list[Turns], list[Turns]]] = {
                 "I'd like a manager",
                 "I'm connecting you with my supervisor right now and I'll stay on the line.",
             ),
+            convo(
+                "Nobody can sort my boiler.",
+                "Our heating team handles this, so I've put you with Rosa. She's expecting "
+                "your call, and I'll check in with you tomorrow.",
+            ),
+            convo(
+                "I keep being bounced around.",
+                "I've briefed Tom in the claims team on everything you've told me. He will "
+                "ring you by 4pm.",
+            ),
+            convo(
+                "Who can fix the meter?",
+                "Our engineer, Ade, will take over the visit. I'll stay as your contact.",
+            ),
         ],
         [
             convo("I need billing.", "Please contact the billing team."),
+            convo("Can I change my plan?", "I've put you with the new plan, it starts today."),
+            convo("Is anyone coming?", "We're expecting you at the depot."),
+            convo("Any news?", "I've briefed my manager on what happened."),
             convo("Who can help?", "I'm transferring you to another department."),
             convo("Who can help?", "Call the manufacturer on their helpline."),
             convo("Can someone technical help?", "Our technical team will get back to you soon."),

@@ -266,7 +266,9 @@ def _warm_handoff(doc: Doc, turn: TurnState, hit: Hit) -> Hit | None:
     if not who:
         return None
     when = bool(_set_spans(turn, "agent_time_specific"))
-    owns = bool(_set_spans(turn, "agent_handoff_own"))
+    # the hand-over words themselves ("I've briefed Tom on everything") are not a sign of
+    # keeping ownership: that needs words of its own ("I'll stay your contact")
+    owns = any(not _overlaps([span], hit) for span in _set_spans(turn, "agent_handoff_own"))
     if not (when or owns):
         return None  # a cold hand-off (X.vague_commit)
     how = " and ".join(part for part, ok in (("says when", when), ("keeps ownership", owns)) if ok)
@@ -276,10 +278,18 @@ def _warm_handoff(doc: Doc, turn: TurnState, hit: Hit) -> Hit | None:
 # -- T.refocus --------------------------------------------------------------------------
 
 
+#: T.refocus patterns whose explanation starts so name the move away from blame or the
+#: past ("let's leave the blame aside and ..."): a refocus by themselves.
+RESETS = "sets blame or the past aside"
+
+
 @rule("T.refocus", requires=("T.acknowledge", "T.apologize"))
 def _refocus(doc: Doc, turn: TurnState, hit: Hit) -> Hit | None:
     # "Acknowledge and refocus": the move to next steps counts when the same reply has
-    # first recognised the feeling or apologised; alone it is just a plan.
+    # first recognised the feeling or apologised; alone it is just a plan, unless it says
+    # in so many words that it leaves the blame or the past aside.
+    if hit.explanation.startswith(RESETS):
+        return hit
     if turn.has("T.acknowledge") or turn.has("T.apologize"):
         return hit
     return None
