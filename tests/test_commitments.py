@@ -203,6 +203,9 @@ def test_every_promise_in_a_turn_is_tracked() -> None:
     # a second mark in a sentence that already has a commitment adds nothing
     same = {1: [finding("T.commit", 1, text, "the label by noon")]}
     assert extract_commitments(a, more=same) == [only]
+    # a further promise of an id the turn no longer has a finding of (it yielded) is not one
+    gone = {1: [finding("X.vague_commit", 1, text, "I'll ring you")]}
+    assert extract_commitments(a, more=gone) == [only]
 
 
 def test_the_pipeline_tracks_two_promises_of_one_turn() -> None:

@@ -788,7 +788,9 @@ def extract_commitments(
     `now` decides overdue; by default it is the conversation's last timestamp, so the same
     conversation always yields the same commitments. `more` holds promise findings beyond
     the one per id a turn keeps (turn index -> findings; the pipeline passes
-    `heard.detectors.lexical.more_findings`), so that every promise of a turn is tracked.
+    `heard.detectors.lexical.more_findings`), so that every promise of a turn is tracked;
+    those of an id the turn no longer has (a vague promise that yielded to a specific one
+    found by the semantic tier) are left out.
     """
     conv = analysis.conversation
     made: list[Commitment] = []
@@ -798,7 +800,10 @@ def extract_commitments(
             continue
         text = conv.turns[t.i].text
         chosen: list[tuple[Finding, tuple[int, int]]] = []
-        found = [*t.findings, *more.get(t.i, ())] if more else t.findings
+        found = t.findings
+        if more and t.i in more:  # further promises of an id the turn still has a finding of
+            ids = {f.id for f in t.findings}
+            found = [*found, *(f for f in more[t.i] if f.id in ids)]
         for f in sorted(found, key=lambda f: (f.id != "T.warm_handoff", f.span[0])):
             if f.id not in KINDS:
                 continue
