@@ -409,9 +409,27 @@ CASES: dict[str, tuple[list[Turns], list[Turns]]] = {
                 "Why only by DM?",
                 "We only handle account questions by private message to protect your details.",
             ),
+            # a policy and what it makes possible
+            convo(
+                "Why do I need a photo?",
+                "Our policy is to ask for a photo of the meter so that bills match real readings.",
+            ),
+            convo(
+                "Why test drive it again?",
+                "Our rule is that every car gets a road test, so we know the fault is fixed.",
+            ),
+            convo(
+                "Why the deposit?",
+                "We need a deposit at check-in, to keep prices down for everyone.",
+            ),
         ],
         [
             convo("Why?", "It's our policy."),
+            # a consequence, a condition, the purpose of a request: not a benefit
+            convo("Can I return it?", "It's our policy, so we can't take it back after 30 days."),
+            convo("Why?", "Our policy changed, so it may not be possible now."),
+            convo("Are they advance tickets?", "If so they follow the fare rules, I'm afraid."),
+            convo("Why?", "We need your order number so that we can assist further."),
             convo("Why?", "Those are the rules, I'm afraid."),
             convo("Can I?", "Please keep your receipt."),
             convo("Why?", "We reviewed your security settings."),
