@@ -152,6 +152,7 @@ CASES: dict[str, dict[str, list[str]]] = {
             "If you didn't book through us, the agent can help with the change.",
             "You didn't do anything wrong here.",
             "It's not your fault at all, the system failed.",
+            "You did exactly what you were supposed to do, the fault is ours.",
             "Please check the email we sent for the return label.",
         ],
         "neg": [
