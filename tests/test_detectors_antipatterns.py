@@ -163,6 +163,9 @@ CASES: dict[str, dict[str, list[str]]] = {
     },
     "X.dismiss": {
         "pos": [
+            "There's no reason to get stressed over a few days' wait.",
+            "Let's not make a big deal out of a small deposit.",
+            "There's no need to shout.",
             "Please calm down.",
             "It's not a big deal, it happens.",
             "There's no need to get so upset about it.",
@@ -175,6 +178,9 @@ CASES: dict[str, dict[str, list[str]]] = {
         "near": [
             "I can see this is a big deal for you and I want to fix it.",
             "Sit back and relax, the engineer will be with you at 2pm.",
+            "Sit back, relax, the courier is on its way to you now.",
+            "You'll be fine bringing the charger on board in your hand luggage.",
+            "As long as you have the receipt you'll be fine.",
             "Don't apologise, it's not a big deal at all that you sent it twice!",
             "The relaxed return rules run until January.",
             "I'm sorry you've had this experience.",
