@@ -505,9 +505,21 @@ CASES: dict[str, tuple[list[Turns], list[Turns]]] = {
                 "I can't make that slot",
                 "Alternatively, we can arrange a callback at a time that suits you.",
             ),
+            convo(
+                "Still no hot water.",
+                "Try the reset once more. If it's still not working, I'll send an engineer.",
+            ),
+            convo("I can't stay here tonight", "Would you like me to arrange a hotel nearby?"),
+            convo(
+                "Can you waive the fee?",
+                "I can't waive it myself; what I can do is escalate it to the billing manager.",
+            ),
         ],
         [
             convo("Can you escalate?", "I'm not able to escalate this."),
+            convo("Is it fixed?", "If it's still not working after the update, that's unusual."),
+            convo("Can I get the link?", "Would you like me to send the link again?"),
+            convo("What can you do?", "What I can do is explain how the fee is worked out."),
             convo("Any other way?", "There's no other option, sorry."),
             convo("Hi", "Thanks for your message."),
             convo("Help", "Please restart the router."),
