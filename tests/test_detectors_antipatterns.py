@@ -132,6 +132,7 @@ CASES: dict[str, dict[str, list[str]]] = {
             "I'm not going to tell you my hands are tied.",
             "I won't say there's nothing I can do.",
             "I'd never say it's out of my control when it isn't.",
+            "Nothing about this is out of my hands, I'll sort it today.",
         ],
     },
     "X.blame": {

@@ -154,9 +154,20 @@ CASES: dict[str, tuple[list[Turns], list[Turns]]] = {
                 "Three weeks and no callback.",
                 "We've let you down here, and I'd feel the same in your shoes.",
             ),
+            convo(
+                "Nobody ever replies.",
+                "You'd be forgiven for thinking we had forgotten about you.",
+            ),
+            convo(
+                "Four emails, no answer.",
+                "I can see why it looks like we've been ignoring your emails.",
+            ),
+            convo("Two different answers!", "If I were in your shoes, I'd be losing faith in us."),
         ],
         [
             convo("Where is it?", "I can see your parcel is at the depot."),
+            convo("Why the charge?", "I can see why the bill looks higher: it covers two months."),
+            convo("Is it safe?", "You'd be forgiven the fee if you cancel within 14 days."),
             convo("When?", "It looks like it will arrive on Friday."),
             convo("Hello?", "It seems the page is down for maintenance."),
             convo("Why so slow?", "From our records, the order shipped yesterday."),
