@@ -51,9 +51,18 @@ CASES: dict[str, tuple[list[Turns], list[Turns]]] = {
             ),
             convo("my card got declined at the till", "that shouldnt be happening - lets look"),
             convo("The engineer never came.", "You have every right to feel let down by that."),
+            convo("Third time I'm asking!", "Fair point, and you shouldn't have to ask twice."),
+            convo(
+                "I just want an answer", "It makes complete sense that you want a straight answer."
+            ),
+            convo("The boiler broke again", "You've had a really rough week with this boiler."),
+            convo("Nobody helped me", "I won't pretend this is a small thing for you."),
+            convo("Still no refund", "I know the missing refund has caused you real stress."),
         ],
         [
             convo("Can I return it after a month?", "I understand the policy allows 30 days."),
+            convo("Does it show now?", "I can see how the page looks on your screen now, thanks."),
+            convo("Is it a small fee?", "Yes, it makes sense to pay it now rather than later."),
             convo("When do you close?", "Please understand that we close at 5pm on Sundays."),
             convo("Where is it?", "I see your order left our warehouse on Monday."),
             convo("Can you send a label?", "Sounds good, I'll send the label now."),
