@@ -92,8 +92,15 @@ CASES: dict[str, tuple[list[Turns], list[Turns]]] = {
                 "Nobody told me the flight was moved.",
                 "I understand the confusion, the change was not explained.",
             ),
+            convo("My claim was rejected again.", "That sounds disheartening after all this."),
+            convo(
+                "The card failed at the restaurant.",
+                "I'm guessing this has left you feeling pretty embarrassed.",
+            ),
         ],
         [
+            convo("Did you call me?", "Yes, we left you a voicemail this morning."),
+            convo("I'm so embarrassed, it failed twice.", "It sounds like you're embarrassed."),
             # the customer named the feeling: acknowledging it is not labelling
             convo(
                 "I'm so frustrated with this billing mess.",

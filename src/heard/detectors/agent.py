@@ -211,14 +211,14 @@ _FEELINGS: dict[str, tuple[str, ...]] = {
     "frustration": ("frustrat", "fed up", "exasperat"),
     "anger": ("anger", "angry", "furious", "livid", "infuriat", "mad ", "pissed", "rage"),
     "annoyance": ("annoy", "irritat", "aggravat"),
-    "disappointment": ("disappoint", "let down", "gutted"),
+    "disappointment": ("disappoint", "let down", "gutted", "disheart", "discourag", "demorali"),
     "upset": ("upset", "distress", "devastat", "unhappy"),
-    "worry": ("worr", "anxi", "stress", "scared", "scary", "frighten", "concern"),
+    "worry": ("worr", "anxi", "stress", "scared", "scary", "frighten", "concern", "nerve-"),
     "confusion": ("confus",),
     "excitement": ("excit", "eager", "keen"),
     "exhaustion": ("exhaust", "tired", "overwhelm", "helpless"),
     "impatience": ("impatien",),
-    "embarrassment": ("embarrass",),
+    "embarrassment": ("embarrass", "humiliat"),
 }
 
 
