@@ -140,9 +140,23 @@ CASES: dict[str, tuple[list[Turns], list[Turns]]] = {
                 "Let me make sure I understand: a refund to your card, not a voucher. Is that "
                 "right?",
             ),
+            convo(
+                "The refund never came",
+                "So to confirm, the refund went to the card you closed last year?",
+            ),
+            convo(
+                "No signal since Tuesday",
+                "Sounds like you've had no signal at home since the mast work, yes?",
+            ),
+            convo(
+                "My water is off",
+                "You're telling me the water has been off since 7am, have I got that right?",
+            ),
         ],
         [
             convo("Thanks!", "To confirm, your refund has been sent to your card."),
+            convo("No signal", "Sounds like you've had a long day, let's sort it."),
+            convo("Is it sorted?", "So the refund was sent on Monday."),
             convo("It's broken", "Can you confirm your order number?"),
             convo("It's broken", "What model is it?"),
             convo("Did the payment go through?", "Yes, it went through this morning."),
