@@ -248,6 +248,13 @@ CASES: dict[str, tuple[list[Turns], list[Turns]]] = {
             convo("It's not working.", "Can you confirm your flight number and surname?"),
             convo("It's not working.", "Can you try restarting the router and let us know?"),
             convo("It's not working.", "Is there anything else we can help you with today?"),
+            convo("It's not working.", "Moving on, is there anything else?"),
+            convo("My train was late", "What time was your train?"),
+            # an accusing question interrogates (X.why); it does not explore
+            convo(
+                "The rate can't be refunded?",
+                "What did you expect would happen if you chose the non-refundable rate?",
+            ),
             convo(
                 "My laptop keeps shutting down.",
                 "I see what happened here. The battery setting was off.",

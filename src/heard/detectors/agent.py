@@ -300,11 +300,22 @@ def _refocus(doc: Doc, turn: TurnState, hit: Hit) -> Hit | None:
 
 @rule("T.explore")
 def _explore(doc: Doc, turn: TurnState, hit: Hit) -> Hit | None:
-    if is_question(turn.text, turn.sentence_at(hit.start)):
+    sentence = turn.sentence_at(hit.start)
+    if _accusing(turn, sentence):
+        return None  # "what did you expect would happen if ...?" interrogates (X.why)
+    if is_question(turn.text, sentence):
         return hit
     if _overlaps(_set_spans(turn, "agent_explore_request"), hit):
         return hit  # "tell us a bit more about what happened"
     return None
+
+
+def _accusing(turn: TurnState, sentence: tuple[int, int]) -> bool:
+    """Whether the sentence holds an X.why pattern (before X.why's own rule)."""
+    if turn.scan is None:
+        return False
+    s, e = sentence
+    return any(s <= start < e for start, _, _ in turn.scan.ids.get("X.why", ()))
 
 
 @rule("T.mirror")
