@@ -387,6 +387,10 @@ PROCESS = [
     "Our engineers are currently investigating the outage.",
     "We'll be in touch as soon as we hear back.",
     "We have escalated this and once the investigation is finished we'll follow up.",
+    "Refund requests go to the billing team for approval.",
+    "Claims are reviewed by the claims team in the order they arrive.",
+    "Your dispute has been logged and is with the payments team.",
+    "The warehouse has to receive it, check it, and then we can start the refund.",
 ]
 
 
@@ -408,6 +412,7 @@ def test_process_narrative_without_an_outcome_question_is_not_flagged(text: str)
         "It's being processed and will be back in your account by Friday.",
         "The refund has been processed, it takes 2 to 3 days to show.",
         "Our current estimate is between one and five hours.",
+        "Refund requests go to the billing team and are paid within 5 working days.",
         "We'll look into it. No, there's no way to speed up the transfer itself.",
     ],
 )
