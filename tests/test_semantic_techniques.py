@@ -170,6 +170,31 @@ def test_a_vague_promise_needs_someone_to_keep_it(sentence: str, promise: bool) 
     assert _may_stand_alone(doc, doc.turns[-1], "X.vague_commit", ev) is promise
 
 
+def test_a_semantic_exploring_question_must_be_a_question_and_not_an_accusing_one() -> None:
+    doc = _doc(
+        ("customer", "The boiler broke again."),
+        (
+            "agent",
+            "Tell me more about what happened. What did you expect would happen if you "
+            "skipped the service? When did it start? The boiler was serviced in May.",
+        ),
+    )
+    turn = doc.turns[-1]
+    import heard.detectors.agent  # noqa: F401  (registers the T.explore rule, as a pipeline does)
+    from heard.detectors.lexical import turn_hits
+    from heard.detectors.lexicon import builtin_lexicon
+
+    turn_hits(builtin_lexicon(), turn)  # the turn's scan, which the rules read
+
+    def alone(sentence: str) -> bool:
+        return _may_stand_alone(doc, turn, "T.explore", _evidence(doc, "T.explore", sentence))
+
+    assert alone("When did it start?")
+    assert alone("Tell me more about what happened.")  # an invitation needs no "?"
+    assert not alone("What did you expect would happen if you skipped the service?")
+    assert not alone("The boiler was serviced in May.")
+
+
 def test_a_semantic_mirror_says_some_of_the_customers_words_back() -> None:
     doc = _doc(
         ("customer", "My internet drops every evening around eight since the upgrade."),

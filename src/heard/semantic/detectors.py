@@ -293,6 +293,9 @@ class SemanticTechniqueDetector(BaseDetector):
 #: are too little for an embedding to stand on: the semantic tier adds nothing from them.
 MIN_WORDS_ALONE = 3
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'\u2019]*")
+#: Techniques whose lexical rule judges the sentence, not the strength of a pattern: a
+#: T.explore is a question (or an invitation to tell more) and not an accusing one.
+QUESTION_RULED = frozenset({"T.explore"})
 #: Ids that are statements by nature: helplessness is said, not asked ("could you tell me
 #: what you are unable to do?" is a question about the customer's problem).
 STATEMENT_ONLY = frozenset({"X.hands_tied"})
@@ -321,7 +324,8 @@ def _may_stand_alone(doc: Doc, turn: TurnState, id: str, ev: Evidence) -> bool:
     needs `MIN_WORDS_ALONE` words; `STATEMENT_ONLY` ids are not read from questions;
     ``X.vague_commit`` needs someone who would keep the promise, or someone the customer is
     sent to (`_PROMISER`, outside a "so we can ..." purpose): an instruction to the
-    customer is not a promise; and ``T.mirror`` (saying the customer's words back) must
+    customer is not a promise; ``T.explore`` passes its lexical rule (a question or an
+    invitation to tell more, not an accusing question); and ``T.mirror`` (saying the customer's words back) must
     echo at least one of them (`heard.detectors.case`) when the customer has said
     anything before the turn.
     """
@@ -331,6 +335,8 @@ def _may_stand_alone(doc: Doc, turn: TurnState, id: str, ev: Evidence) -> bool:
     if id in STATEMENT_ONLY and is_question(turn.text, (ev.start, ev.end)):
         return False
     if id == "X.vague_commit" and not _PROMISER.search(_PURPOSE.sub(" ", sentence)):
+        return False
+    if id in QUESTION_RULED and not _context_allows(doc, turn, id, ev, techniques=True):
         return False
     if id == "T.mirror" and any(t.speaker is Speaker.customer for t in doc.turns[: turn.i]):
         return any(ev.start <= sp.start < ev.end for sp in case.specifics_in(doc, turn))
@@ -343,7 +349,9 @@ def _may_stand_alone(doc: Doc, turn: TurnState, id: str, ev: Evidence) -> bool:
 DISAVOW_SET = "antipattern_disavow"
 
 
-def _context_allows(doc: Doc, turn: TurnState, id: str, ev: Evidence) -> bool:
+def _context_allows(
+    doc: Doc, turn: TurnState, id: str, ev: Evidence, *, techniques: bool = False
+) -> bool:
     """Whether the lexical tier's context rule of anti-pattern `id`, if it has one, keeps
     a finding on the evidence sentence.
 
@@ -356,7 +364,7 @@ def _context_allows(doc: Doc, turn: TurnState, id: str, ev: Evidence) -> bool:
     of a lexical pattern (a weak reason word needs a policy nearby), which a sentence the
     heads read does not have.
     """
-    if not id.startswith("X."):
+    if not (id.startswith("X.") or techniques):
         return True
     from heard.detectors.lexical import RULES
     from heard.detectors.lexicon import Hit
