@@ -325,9 +325,9 @@ def _may_stand_alone(doc: Doc, turn: TurnState, id: str, ev: Evidence) -> bool:
     ``X.vague_commit`` needs someone who would keep the promise, or someone the customer is
     sent to (`_PROMISER`, outside a "so we can ..." purpose): an instruction to the
     customer is not a promise; ``T.explore`` passes its lexical rule (a question or an
-    invitation to tell more, not an accusing question); and ``T.mirror`` (saying the customer's words back) must
-    echo at least one of them (`heard.detectors.case`) when the customer has said
-    anything before the turn.
+    invitation to tell more, not an accusing question); and ``T.mirror`` (saying the
+    customer's words back) must echo at least one of them (`heard.detectors.case`) when
+    the customer has said anything before the turn.
     """
     sentence = turn.text[ev.start : ev.end]
     if len(_WORDS.findall(clean(sentence))) < MIN_WORDS_ALONE:
@@ -360,9 +360,10 @@ def _context_allows(
     a vague promise; a limit said with what the agent can do is not helplessness; "if you
     didn't book through us" is a condition, not blame. An anti-pattern the semantic tier
     adds on its own must pass them as a lexical hit would (where both tiers agree, the
-    lexical hit already has). Technique rules are not applied: they judge the strength
-    of a lexical pattern (a weak reason word needs a policy nearby), which a sentence the
-    heads read does not have.
+    lexical hit already has). Technique rules are not applied, unless `techniques` is
+    set (for `QUESTION_RULED` ids, whose rule judges the sentence): most judge the
+    strength of a lexical pattern (a weak reason word needs a policy nearby), which a
+    sentence the heads read does not have.
     """
     if not (id.startswith("X.") or techniques):
         return True
