@@ -292,6 +292,26 @@ def test_cli_emotions_table_shows_markup_in_the_text_verbatim(tmp_path: Path) ->
     assert "[/] so angry [bold]now" in result.stdout and "[red]a lot" in result.stdout
 
 
+def test_cli_emotions_table_keeps_labels_and_other_scores_apart(tmp_path: Path) -> None:
+    # each label has its own threshold, so a label can score below a name that is not one;
+    # the table shows each label with its score and the next highest names separately
+    _needs_fast_tier()
+    source = tmp_path / "turns.txt"
+    source.write_text("thanks so much, that fixed it!\n", encoding="utf-8")
+    runner, app = _cli()
+    rows = runner.invoke(app, ["emotions", str(source), "--fast"])
+    chosen = json.loads(rows.stdout.splitlines()[0])
+    table = runner.invoke(app, ["emotions", str(source), "--fast", "--format", "table"])
+    assert table.exit_code == 0, table.output
+    assert "next" in table.stdout
+    line = next(row for row in table.stdout.splitlines() if "thanks" in row)
+    cells = [c.strip() for c in line.split("\u2502")]
+    labels_cell, others_cell = cells[3], cells[4]
+    for name in chosen["labels"]:
+        assert f"{name} {chosen['scores'][name]:.2f}" in labels_cell
+        assert name not in others_cell
+
+
 def test_cli_emotions_csv_column_and_formats(tmp_path: Path) -> None:
     _needs_fast_tier()
     source = tmp_path / "turns.csv"

@@ -162,14 +162,25 @@ def emotions_command(
             cells = [f"{scores[name]:.4f}" if name in scores else "" for name in labels]
             writer.writerow([";".join(chosen), *cells])
     else:
-        table = Table("#", "text", "labels", "top scores", title=f"emotions ({taxonomy.value})")
+        # each label has its own tuned threshold, so a label may score below a name that is
+        # not one ("frustration 0.14" labelled, "impatience 0.30" not): show them apart
+        table = Table(
+            title=f"emotions ({taxonomy.value})",
+            caption="labels: names above their own tuned thresholds; next: the highest other",
+        )
+        table.add_column("#")
+        table.add_column("text", ratio=3)  # the text gets the room: it is what is read
+        table.add_column("labels", ratio=2)
+        table.add_column("next", ratio=1)
         for i, (text, (chosen, scores)) in enumerate(zip(texts, results, strict=True), start=1):
-            top = sorted(scores.items(), key=lambda kv: -kv[1])[:3]
+            others = sorted(
+                ((n, v) for n, v in scores.items() if n not in chosen), key=lambda kv: -kv[1]
+            )[:1]
             table.add_row(
                 str(i),
                 Text(text if len(text) <= 60 else text[:57] + "..."),  # text, never markup
-                ", ".join(chosen),
-                " ".join(f"{name} {value:.2f}" for name, value in top),
+                ", ".join(f"{name} {scores.get(name, 0.0):.2f}" for name in chosen),
+                " ".join(f"{name} {value:.2f}" for name, value in others),
             )
         Console().print(table)
 
