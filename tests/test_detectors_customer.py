@@ -435,6 +435,32 @@ def test_service_emotions(text: str, emotion: str, mine: list[Detector]) -> None
     assert emotion in felt(text, mine)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sorry doesn't cut it anymore, this is the third cancelled delivery.",
+        "Two hours on hold and then cut off. #fail",
+        "The station is an absolute shambles tonight, no staff anywhere.",
+        "A month for a reply is beyond ridiculous.",
+        "You said it was fixed. Which is bull.",
+    ],
+)
+def test_contempt_reads_as_anger(text: str, mine: list[Detector]) -> None:
+    assert "anger" in felt(text, mine)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The failsafe kicked in, #failsafe worked for once.",
+        "I'm sorry, I didn't cut the cable, it was already loose.",
+        "That's a bit ridiculous but fine, thanks.",  # not 'beyond ridiculous'
+    ],
+)
+def test_near_misses_of_contempt_are_not_anger(text: str, mine: list[Detector]) -> None:
+    assert "anger" not in felt(text, mine)
+
+
 def test_emotion_finding_names_the_feeling_and_points_at_the_cue(mine: list[Detector]) -> None:
     found = assert_finds(
         "C.emotion", after_agent("Honestly I am livid about this."), detectors=mine
