@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -63,6 +64,20 @@ def exits_on_error() -> Iterator[None]:
         raise fail(str(exc), 3) from None
     except HeardError as exc:
         raise fail(str(exc)) from None
+
+
+def check_out_dir(out: Path, *, folder: bool = True) -> None:
+    """Refuse an output path (--out, --json) that can never be written, before any work
+    (not after minutes of it); `folder`: the path is a folder to write into."""
+    if folder and out.exists() and not out.is_dir():
+        raise fail(f"E001: {out}: cannot write (not a directory)")
+    if not folder and out.is_dir():
+        raise fail(f"E001: {out}: cannot write (is a directory)")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise fail(f"E001: {out}: cannot write ({parent} is not a directory)")
+            break
 
 
 def note(message: str) -> None:

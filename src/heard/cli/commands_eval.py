@@ -22,7 +22,16 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 
-from heard.cli.app import app, err, exits_on_error, fail, note, require_models, train_app
+from heard.cli.app import (
+    app,
+    check_out_dir,
+    err,
+    exits_on_error,
+    fail,
+    note,
+    require_models,
+    train_app,
+)
 from heard.files import replaced
 
 if TYPE_CHECKING:
@@ -59,8 +68,6 @@ def _write_json(json_out: Path | None, payload: Any) -> None:
 
 def _check_json_target(json_out: Path | None) -> None:
     """Refuse a --json path that can never be written before any work is done."""
-    from heard.cli.commands_semantic import check_out_dir
-
     if json_out is not None and str(json_out) != "-":
         check_out_dir(json_out, folder=False)
 
@@ -359,7 +366,6 @@ def train_empathy_command(
     """Train EPITOME empathy levels (research use only: the data is non-commercial)."""
     import dataclasses
 
-    from heard.cli.commands_semantic import check_out_dir
     from heard.semantic.empathy import LICENCE_NOTICE, Recipe, train_empathy
 
     err.print(f"[bold yellow]licence[/]: {escape(LICENCE_NOTICE)}", highlight=False, soft_wrap=True)

@@ -21,7 +21,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from heard.cli.app import app, err, exits_on_error, fail, note, require_models, train_app
+from heard.cli.app import (
+    app,
+    check_out_dir,
+    err,
+    exits_on_error,
+    fail,
+    note,
+    require_models,
+    train_app,
+)
 from heard.errors import InputError
 
 #: Show a progress bar on stderr once an input has more than this many texts.
@@ -80,20 +89,6 @@ def read_texts(path: Path, column: str | None = None) -> list[str]:
             raise InputError(f"{source}:{reader.line_num}: row has no value for '{column}'")
         texts.append(value)
     return texts
-
-
-def check_out_dir(out: Path, *, folder: bool = True) -> None:
-    """Refuse an output path (--out, --json) that can never be written, before any work
-    (not after minutes of it); `folder`: the path is a folder to write into."""
-    if folder and out.exists() and not out.is_dir():
-        raise fail(f"E001: {out}: cannot write (not a directory)")
-    if not folder and out.is_dir():
-        raise fail(f"E001: {out}: cannot write (is a directory)")
-    for parent in out.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise fail(f"E001: {out}: cannot write ({parent} is not a directory)")
-            break
 
 
 @app.command("emotions")
