@@ -260,11 +260,11 @@ def eval_goemotions_command(
     if not tsv.is_file():
         raise fail(f"E001: {tsv}: no such file")
     _check_json_target(json_out)
+    if not _has_rows(tsv):  # said before the model is loaded, as for a bad --json
+        raise fail(f"E001: {tsv}: no rows (expected 'text<TAB>labels<TAB>id' lines)")
     with exits_on_error():
         model = EmotionModel.load(fast=fast, weights_dir=weights)
-        result = evaluate_goemotions(model, tsv, limit=limit) if _has_rows(tsv) else None
-    if result is None:
-        raise fail(f"E001: {tsv}: no rows (expected 'text<TAB>labels<TAB>id' lines)")
+        result = evaluate_goemotions(model, tsv, limit=limit)
     console = _console(json_out)
     table = Table(
         Column("taxonomy", no_wrap=True),
