@@ -128,12 +128,16 @@ def _evidence(doc: Doc, id: str, sentence: str) -> Evidence:
     return Evidence(id, 0.99, start, start + len(sentence), "an example")
 
 
+def _stands(doc: Doc, id: str, sentence: str) -> bool:
+    """Whether `sentence` of the last turn may carry a semantic-only finding of `id`."""
+    return _may_stand_alone(doc, doc.turns[-1], id, _evidence(doc, id, sentence))
+
+
 def test_a_sign_off_never_carries_a_semantic_finding_alone() -> None:
     # read on real dialogs: "-EG" and "^Lolly" scored p=0.85-0.92 as X.dismiss
     doc = _doc(("customer", "The parcel never came."), ("agent", "We'll look at it today. -EG"))
-    assert not _may_stand_alone(doc, doc.turns[-1], "X.dismiss", _evidence(doc, "X.dismiss", "-EG"))
-    three = _evidence(doc, "X.vague_commit", "We'll look at it today.")
-    assert _may_stand_alone(doc, doc.turns[-1], "X.vague_commit", three)
+    assert not _stands(doc, "X.dismiss", "-EG")
+    assert _stands(doc, "X.vague_commit", "We'll look at it today.")
 
 
 def test_helplessness_is_not_read_from_a_question() -> None:
@@ -141,13 +145,11 @@ def test_helplessness_is_not_read_from_a_question() -> None:
         ("customer", "The app will not let me pay."),
         ("agent", "Could you tell me what you are unable to do? There's nothing I can do."),
     )
-    turn = doc.turns[-1]
-    asked = _evidence(doc, "X.hands_tied", "Could you tell me what you are unable to do?")
-    said = _evidence(doc, "X.hands_tied", "There's nothing I can do.")
-    assert not _may_stand_alone(doc, turn, "X.hands_tied", asked)
-    assert _may_stand_alone(doc, turn, "X.hands_tied", said)
+    asked = "Could you tell me what you are unable to do?"
+    assert not _stands(doc, "X.hands_tied", asked)
+    assert _stands(doc, "X.hands_tied", "There's nothing I can do.")
     # other ids may be questions (an offer of a plan B often is)
-    assert _may_stand_alone(doc, turn, "T.plan_b", asked)
+    assert _stands(doc, "T.plan_b", asked)
 
 
 @pytest.mark.parametrize(
@@ -166,8 +168,7 @@ def test_helplessness_is_not_read_from_a_question() -> None:
 )
 def test_a_vague_promise_needs_someone_to_keep_it(sentence: str, promise: bool) -> None:
     doc = _doc(("customer", "My parcel never came."), ("agent", sentence))
-    ev = _evidence(doc, "X.vague_commit", sentence)
-    assert _may_stand_alone(doc, doc.turns[-1], "X.vague_commit", ev) is promise
+    assert _stands(doc, "X.vague_commit", sentence) is promise
 
 
 def test_a_semantic_exploring_question_must_be_a_question_and_not_an_accusing_one() -> None:
@@ -179,20 +180,17 @@ def test_a_semantic_exploring_question_must_be_a_question_and_not_an_accusing_on
             "skipped the service? When did it start? The boiler was serviced in May.",
         ),
     )
-    turn = doc.turns[-1]
     import heard.detectors.agent  # noqa: F401  (registers the T.explore rule, as a pipeline does)
     from heard.detectors.lexical import turn_hits
     from heard.detectors.lexicon import builtin_lexicon
 
-    turn_hits(builtin_lexicon(), turn)  # the turn's scan, which the rules read
-
-    def alone(sentence: str) -> bool:
-        return _may_stand_alone(doc, turn, "T.explore", _evidence(doc, "T.explore", sentence))
-
-    assert alone("When did it start?")
-    assert alone("Tell me more about what happened.")  # an invitation needs no "?"
-    assert not alone("What did you expect would happen if you skipped the service?")
-    assert not alone("The boiler was serviced in May.")
+    turn_hits(builtin_lexicon(), doc.turns[-1])  # the turn's scan, which the rules read
+    assert _stands(doc, "T.explore", "When did it start?")
+    assert _stands(doc, "T.explore", "Tell me more about what happened.")  # no "?" needed
+    assert not _stands(
+        doc, "T.explore", "What did you expect would happen if you skipped the service?"
+    )
+    assert not _stands(doc, "T.explore", "The boiler was serviced in May.")
 
 
 def test_a_semantic_mirror_says_some_of_the_customers_words_back() -> None:
@@ -200,19 +198,11 @@ def test_a_semantic_mirror_says_some_of_the_customers_words_back() -> None:
         ("customer", "My internet drops every evening around eight since the upgrade."),
         ("agent", "So it drops every evening since the upgrade? Does this happen in other rooms?"),
     )
-    turn = doc.turns[-1]
-    echo = _evidence(doc, "T.mirror", "So it drops every evening since the upgrade?")
-    other = _evidence(doc, "T.mirror", "Does this happen in other rooms?")
-    assert _may_stand_alone(doc, turn, "T.mirror", echo)
-    assert not _may_stand_alone(doc, turn, "T.mirror", other)
+    assert _stands(doc, "T.mirror", "So it drops every evening since the upgrade?")
+    assert not _stands(doc, "T.mirror", "Does this happen in other rooms?")
     # with nothing said before, there is nothing to check the mirror against
     alone = _doc(("agent", "Does this happen in other rooms?"))
-    assert _may_stand_alone(
-        alone,
-        alone.turns[-1],
-        "T.mirror",
-        _evidence(alone, "T.mirror", "Does this happen in other rooms?"),
-    )
+    assert _stands(alone, "T.mirror", "Does this happen in other rooms?")
 
 
 def test_emotion_blend_rescales_to_the_tuned_threshold() -> None:
