@@ -269,6 +269,37 @@ def test_transcript_csv_reads_one_conversation_per_row() -> None:
     assert d2.meta == {"split": "train"}  # the empty summary is left out
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_one_column_transcript_csv_is_read_as_one(newline: str) -> None:
+    # a 'text' column alone, each cell a quoted transcript: nothing may be lost to the
+    # plain transcript reader (which read the header as a preamble, the first speaker
+    # line with its quote as more preamble and kept the closing quote in the text)
+    data = newline.join(
+        [
+            "text",
+            '"Customer: where is my order',
+            'Agent: let me check"',
+            '"Customer: hi',
+            'Agent: hello"',
+            "",
+        ]
+    ).encode()
+    result = read_bytes(data, name="export.csv")
+    assert result.format == "transcript_csv"
+    first, second = result.conversations()
+    assert said(first) == [("customer", "where is my order"), ("agent", "let me check")]
+    assert said(second) == [("customer", "hi"), ("agent", "hello")]
+    assert not result.problems
+
+
+def test_a_plain_transcript_is_not_taken_for_a_one_column_csv() -> None:
+    data = b'Customer: "where" is it\nAgent: "here"\nCustomer: thanks\n'
+    result = read_bytes(data, name="chat.csv")
+    assert result.format == "transcript"
+    (conv,) = result.conversations()
+    assert said(conv)[0] == ("customer", '"where" is it')
+
+
 def test_transcript_csv_problems_name_record_column_and_transcript_line() -> None:
     rows = [["id", "text"], ["r1", "Customer: hi\nAgent:\nCustomer: hello?"]]
     buf = io.StringIO()

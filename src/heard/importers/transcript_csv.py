@@ -82,10 +82,14 @@ class TranscriptCsvImporter:
         if sniffed is None:
             return 0.0
         header, rows = sniffed
-        if len(header.names) < 2 or not rows:
+        if not rows:
             return 0.0
-        _, hits = choose_column(header, rows)
+        column, hits = choose_column(header, rows)
         if hits == 0:
+            return 0.0
+        if len(header.names) < 2 and header.keys[column or 0] not in TEXT_COLUMNS:
+            # one column: only a header naming it ('text', 'transcript', ...) says CSV, as
+            # a plain transcript's first line would otherwise read as a header
             return 0.0
         score = 0.85 if hits * 2 >= len(rows) else 0.6
         if {"speaker", "role"} & set(header.keys):
