@@ -429,9 +429,12 @@ def test_binary_garbage_is_a_clear_error(tmp_path: Path) -> None:
 def test_binary_garbage_named_jsonl_is_skipped_line_by_line(tmp_path: Path) -> None:
     path = tmp_path / "garbage.jsonl"
     path.write_bytes(b"\x00\x01\xff\xfe garbage\n" + bytes(range(256)))
-    res = invoke("analyze", path, "--fast", "-f", "jsonl")
-    assert res.exit_code == 0, res.output
-    assert res.stdout == "" and "garbage.jsonl:1" in flat(res.stderr)
+    for command in ("analyze", "score"):
+        res = invoke(command, path, "--fast", "-f", "jsonl")
+        # every line reported, and a failure: nothing could be read (an empty file is 0)
+        assert res.exit_code == 2, res.output
+        assert res.stdout == "" and "garbage.jsonl:1" in flat(res.stderr)
+        assert "no conversation could be read" in flat(res.stderr)
 
 
 def test_an_unknown_format_is_a_clear_error(tmp_path: Path) -> None:

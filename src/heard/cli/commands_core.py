@@ -142,6 +142,8 @@ class _Tally:
 
 
 def _report_problems(tally: _Tally, analysed: int) -> None:
+    """List the problems on stderr; exit 2 when rows were skipped and none could be read
+    (a script must not take a file of bad rows for an empty one)."""
     # problems quote the input (a speaker cell, a field name): print them as text, never
     # as markup, so '[/]' in a file cannot crash the report
     if tally.count:
@@ -154,6 +156,8 @@ def _report_problems(tally: _Tally, analysed: int) -> None:
             err.print(f"  {p}", markup=False, highlight=False, soft_wrap=True)
         if tally.count > 20:
             err.print(f"  … and {tally.count - 20} more (use --strict to stop at the first)")
+    if analysed == 0 and tally.skipped:
+        raise fail("no conversation could be read: every row was bad (listed above)")
 
 
 CSV_FIELDS = [
