@@ -359,6 +359,8 @@ RESOLUTION_NEAR_MISS = [
     "Thanks, but it still doesn't work.",
     "Thanks! Also, when will the refund arrive?",
     'The status page says "all sorted" and it is not.',
+    "I know how it works, it's just frustrating that it used to be simpler.",
+    "I get the way that works, and I still can't log in.",
 ]
 
 
