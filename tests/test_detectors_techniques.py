@@ -939,6 +939,23 @@ PERSONAL_NEAR_MISSES: list[Turns] = [
     convo("I need help with my account", "Thanks for contacting us, we'd be happy to help."),
     convo("@AcmeHelp my order is late", "Acme is here to help! DM us please."),
     convo("Where's my order?", "Thank you, Jordan. Have a lovely day!"),
+    # the customer's words in a general statement that speaks to no one
+    convo(
+        "Why can't I book a delivery slot for next month?",
+        "Delivery slots generally open three weeks ahead for all members.",
+    ),
+    # durations and step numbers are what every customer is told
+    convo("my modem keeps dropping", "Unplug it, then plug it back in after 30 seconds."),
+    convo("the app won't sync", "Steps: 1.Open Settings 2.Tap Sync. Replies within 24 hrs."),
+    convo("my parcel is late", "We're here 24/7 to help."),
+]
+PERSONAL_POSITIVES += [
+    # what the agent did on this case
+    convo(
+        "The Elm Street store told me it was in stock.",
+        "I've had a look and the store is out of it, but a restock is due.",
+    ),
+    convo("my son's bag never arrived", "I've spoken to the baggage desk about your son's bag."),
 ]
 
 
@@ -1002,7 +1019,7 @@ def test_company_handle_and_customer_name_are_not_specifics() -> None:
 
 
 def test_particulars_skip_part_markers_and_sign_offs() -> None:
-    doc = _doc(convo("hi", "Your refund of 140 points lands on Friday. 1/2 ^JM"))
+    doc = _doc(convo("hi", "Your refund of 140 points lands on Friday, within 48 hours. 1/2 ^JM"))
     found = [
         (doc.turns[1].text[p.start : p.end], p.kind) for p in case.particulars_in(doc, doc.turns[1])
     ]

@@ -17,7 +17,8 @@ Stable API (the X.canned and T.personal detectors rely on it):
   normalised key, for detectors that weigh them (a model number counts more than a word).
 - ``particulars_in(doc, turn) -> list[Specific]``: numbers and days in an agent turn,
   particulars of a case whether or not the customer said them ("gate B12", "140 points",
-  "by Friday"), sign-offs and part markers ("1/2") left out.
+  "by Friday"), sign-offs, part markers ("1/2"), durations ("within 24 hrs") and step
+  numbers ("1.Verify") left out.
 - ``addressed_names(doc) -> frozenset[str]``: the names the agent calls the customer by
   ("Hi Sam", "thanks, Sam."), which are never case details.
 
@@ -432,12 +433,32 @@ def _part_marker(tok: str) -> bool:
     return core.isdigit() and len(core) == 1
 
 
+# A number that is a duration ("within 24 hrs", "after 30 seconds", "3-5 working days"):
+# how long things take in general, as said in instructions and policies, not a particular
+# of this case (a due time the agent commits to is T.commit's evidence, not this).
+_DURATION_AFTER = re.compile(
+    r"\s?(?:-\s?)?(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|"
+    r"(?:working|business) days)\b"
+)
+# "1.Verify", "2)Tap": the number of a step in a list of instructions.
+_STEP = re.compile(r"\d{1,2}[.)][a-z]")
+
+
+def _generic_number(low: str, tok: str, end: int) -> bool:
+    """Whether the number `tok` (ending at `end` in `low`) is a duration, "24/7" or a step
+    number, which every customer could be told."""
+    if tok in ("24/7", "24-7") or _STEP.match(tok):
+        return True
+    return _DURATION_AFTER.match(low, end) is not None
+
+
 def particulars_in(doc: Doc, turn: TurnState) -> list[Specific]:
     """Numbers and days in an agent `turn`: particulars of a case, said by the agent.
 
     Whether or not the customer said them: an amount, a reference, a time, a day ("the
-    18:30 train", "140 points", "by Friday"). Sign-offs, @handles, links, single digits
-    and part markers ("1/2") are left out. Capitalised words are not used here: in agents'
+    18:30 train", "140 points", "by Friday"). Sign-offs, @handles, links, single digits,
+    part markers ("1/2"), durations ("within 24 hrs", "after 30 seconds"), "24/7" and
+    step numbers ("1.Verify") are left out. Capitalised words are not used here: in agents'
     replies they are mostly the customer's name, team names and menu labels (measured on
     real support dialogs, they added more false than true evidence). Not cached.
     """
@@ -451,7 +472,7 @@ def particulars_in(doc: Doc, turn: TurnState) -> list[Specific]:
     for m in _NUMBER.finditer(low, 0, sig):
         s = _number_start(low, m.start())
         tok = low[s : m.end()]
-        if len(tok) > 1 and not _part_marker(tok):
+        if len(tok) > 1 and not _part_marker(tok) and not _generic_number(low, tok, m.end()):
             out.append(Specific(s, m.end(), "number", _number_key(tok)))
     if "day" in low:
         for m in _DAY.finditer(clean, 0, sig):
