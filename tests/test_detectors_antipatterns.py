@@ -531,6 +531,12 @@ CANNED = [
     "Hello Sam, we're here to help. Feel free to reach out if you need anything else. -Lindsey",
     "Sorry to hear that. Let us know if you have any other questions. 2/2",
     "We hear you. We take all feedback seriously. Cheers!",
+    # stock lines of every support desk: a generic address request, a follow-up check,
+    # a survey link, "we'll come running"
+    "Hi! Could you DM us your billing address and full name? Thanks!",
+    "Hello, we just wanted to follow up and check if you need further help. Let us know!",
+    "Hey! Help us improve our customer service by completing our quick survey on this link: https://example.com/s",
+    "No problem at all! If you need anything else, give us a shout and we'll come running.",
 ]
 
 
@@ -562,6 +568,10 @@ def test_canned_explanation_names_the_stock_phrases() -> None:
         "Thanks for reaching out. Can you try restarting the router and let us know?",
         # an outcome
         "Thanks for your patience. It will be delivered within 2 days.",
+        # the same stock openers, then the case
+        "Please DM us your billing address so we can correct the duplicate charge of £42.",
+        "We wanted to follow up: the replacement handset shipped this morning.",
+        "Thanks for completing our survey; the manager at the Leeds branch will call you tomorrow.",
     ],
 )
 def test_not_canned(text: str) -> None:
