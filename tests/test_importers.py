@@ -372,8 +372,17 @@ def test_unknown_format_lists_the_known_ones() -> None:
 
 
 def test_unrecognisable_input_is_a_format_error() -> None:
-    with pytest.raises(FormatError, match="cannot tell the format"):
-        read_bytes(b"\x00\x01 binary \xff stuff", name="blob.bin")
+    with pytest.raises(FormatError, match="cannot tell the format") as info:
+        read_bytes(b"\x00\x01 binary \xff\xfe\x07 stuff", name="blob.bin")
+    # binary data is named as such, not echoed to the terminal as mojibake
+    assert "it is not text" in str(info.value)
+    assert "\ufffd" not in str(info.value) and "\x00" not in str(info.value)
+
+
+def test_unrecognisable_text_is_quoted() -> None:
+    with pytest.raises(FormatError, match="it starts with 'hello there") as info:
+        read_bytes(b"hello there\nfoo bar\n", name="notes.dat")
+    assert "not text" not in str(info.value)
 
 
 def test_missing_column_names_it() -> None:

@@ -137,9 +137,19 @@ def choose(head: bytes, name: str) -> str:
     ranked = rank(head, name)
     if ranked and ranked[0][1] > 0.0:
         return ranked[0][0]
-    shown = head[:60].decode("utf-8", "replace").replace("\n", "\\n")
+    shown = head[:60].decode("utf-8", "replace")
+    if _binary(shown):
+        what = "it is not text: binary data, or an encoding other than UTF-8/UTF-16"
+    else:
+        what = f"it starts with {shown!r}"  # repr shows a newline as \n
     raise FormatError(
-        f"cannot tell the format of '{name or '<data>'}' (it starts with {shown!r}); "
-        f"known formats: {known()}",
+        f"cannot tell the format of '{name or '<data>'}' ({what}); known formats: {known()}",
         hint="pass format= (CLI: --input-format) to choose one",
     )
+
+
+def _binary(sample: str) -> bool:
+    """Whether a file's first characters (decoded with replacement) are not text: more than
+    a couple of undecodable bytes or control characters."""
+    odd = sum(1 for c in sample[:-1] if c == "\ufffd" or (c < " " and c not in "\t\r\n"))
+    return odd > 2

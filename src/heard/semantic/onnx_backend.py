@@ -245,7 +245,11 @@ def load_onnx(
                 st = build()
             if st is None:
                 raise ModelUnavailable("no model to export to ONNX")
-            log.info("exporting the sentence encoder to ONNX (once; cached in %s)", base.parent)
+            log.info(
+                "exporting the sentence encoder%s to ONNX (once; cached in %s)",
+                f" with the adapter {adapter.name}" if adapter is not None else "",
+                base.parent,
+            )
             try:
                 export(st, base)
             except Exception as exc:  # an exporter failure must not stop the semantic tier
