@@ -241,6 +241,10 @@ CASES: dict[str, tuple[list[Turns], list[Turns]]] = {
                 "My account is acting weird", "Are you seeing any error messages when you sign in?"
             ),
             convo("I need this sorted today.", "What matters most to you in how we fix this?"),
+            # the same openings, exploring the problem
+            convo("the app crashes", "Is there anything on screen when it crashes, a code?"),
+            convo("my bill is wrong", "Do you have the same charge on last month's bill too?"),
+            convo("the wifi drops", "Is it happening on the cable as well, or only on wifi?"),
         ],
         [
             convo("It's not working.", "What is your order number?"),
@@ -249,6 +253,10 @@ CASES: dict[str, tuple[list[Turns], list[Turns]]] = {
             convo("It's not working.", "Can you try restarting the router and let us know?"),
             convo("It's not working.", "Is there anything else we can help you with today?"),
             convo("It's not working.", "Moving on, is there anything else?"),
+            # stock offers and permission questions phrased as yes/no questions
+            convo("It's not working.", "Is there anything console related that we can help with?"),
+            convo("It's not working.", "Do you have a billing related question or concern?"),
+            convo("It's not working.", "Is it possible we can run the test over a cable instead?"),
             convo("My train was late", "What time was your train?"),
             # an accusing question interrogates (X.why); it does not explore
             convo(
