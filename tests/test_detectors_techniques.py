@@ -290,9 +290,12 @@ CASES: dict[str, tuple[list[Turns], list[Turns]]] = {
                 "the printer won't connect", "Let's have you forget the network and join it again."
             ),
             convo("no sound on calls", "Does turning Bluetooth off and on again help at all?"),
+            convo("the wifi drops", "Is it possible we can run the speed test over a cable?"),
         ],
         [
             convo("I want to update my details.", "Please DM us your full name and address."),
+            # possibility as a question of fact, not a request for permission
+            convo("the wifi drops", "Is it possible that the router is too far away?"),
             convo("It crashed", "We tried restarting the server on our side."),
             convo("Thanks, all good", "Let us know if you need anything else!"),
             convo("Who can help?", "Please contact the manufacturer about the warranty."),
