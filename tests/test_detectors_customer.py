@@ -304,6 +304,9 @@ DEMAND_POSITIVE = [
     "gimme my money back",
     "Worst purchase ever #refund",
     "Can I get a voucher for the trouble?",
+    "I'm cancelling my membership after this.",
+    "Cancelling the contract today. Done with you.",
+    "The driver was rude and I want a refund, not a shout out.",
 ]
 
 
@@ -319,6 +322,11 @@ DEMAND_NEAR_MISS = [
     "The cancel button is grey.",
     "I got the replacement yesterday, all good.",
     "I tried to fix it myself with the guide.",
+    # someone else cancelling is what went wrong; credit and rewards as praise
+    "Their driver cancelling the ride cost me a $5 fee.",
+    "Credit where it's due, the new app is quick.",
+    "Here's some credit: the lounge coffee is great now.",
+    "Please give the woman at gate 12 a pay rise, she was brilliant.",
 ]
 
 
