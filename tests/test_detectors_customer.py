@@ -71,6 +71,8 @@ RISK_POSITIVE = [
     "been waitin 3 wks n still no reply frm u",
     "It's been two weeks and my refund still hasn't been processed, again.",
     "Somebody was supposed to ring me yesterday.",
+    "My solicitor will be in touch about the deposit.",
+    "At this point I'm getting a lawyer involved.",
 ]
 
 
@@ -87,6 +89,9 @@ RISK_NEAR_MISS = [
     "Never mind the colour, the size is what matters.",
     "I restarted the router and it's still the same.",
     "I promise I'll send the photo tonight.",
+    # a lawyer as a profession, not a threat
+    "I need the certificate for my meeting with the notary and paperwork for a solicitor.",
+    "I'm a lawyer and I work odd hours, can you deliver after 7?",
 ]
 
 
