@@ -337,6 +337,25 @@ def test_quoted_or_reported_phrases_are_not_said(id: str, text: str) -> None:
     assert_not_finds(id, reply(text))
 
 
+@pytest.mark.parametrize(
+    ("text", "inside"),
+    [
+        ('He said "it\'s our policy" to me.', True),
+        ('He said "no" to me, and that\'s our policy.', False),
+        ("He said \u201cit\u2019s our policy\u201d to me.", True),
+        ("He said \u201cwait\u201d and then \u201cit\u2019s our policy\u201d.", True),
+        ("He said \u201cwait\u201d and then it\u2019s our policy, he said.", False),
+        # an opening curly quote left unclosed does not turn the next passage inside out
+        ("They said \u201cin a year, then later \u201cit\u2019s our policy\u201d.", True),
+        ("They said \u201cin a year. Now: \u201cok\u201d and it\u2019s our policy.", False),
+        # closing marks used on both sides pair by count
+        ("He said \u201dit\u2019s our policy\u201d to me.", True),
+    ],
+)
+def test_inside_quotes_reads_the_quote_marks(text: str, inside: bool) -> None:
+    assert lexicon_module.inside_quotes(text, text.index("our policy"), 0) is inside
+
+
 def test_curly_apostrophes_and_capitals() -> None:
     assert_finds("X.bare_policy", reply("IT\u2019S OUR POLICY."))
     assert_finds("X.why", reply("Why didn\u2019t you call us first?"))

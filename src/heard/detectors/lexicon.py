@@ -566,10 +566,22 @@ def builtin_lexicon() -> Lexicon:
 
 
 def inside_quotes(text: str, start: int, sent_start: int) -> bool:
-    """True when `start` lies inside a double-quoted passage of its sentence or turn."""
+    """True when `start` lies inside a double-quoted passage of its sentence or turn.
+
+    Straight quotes pair by count (an odd number before `start` means one is open).
+    Curly quotes say which way they face, so an opening one left unclosed earlier in the
+    turn ('he said \u201cin a year, then later \u201cthat'll be $560\u201d') does not flip
+    every later passage inside out: `start` is inside when the last curly quote before it
+    opens. Text that uses only closing marks (\u201d...\u201d, as some keyboards write)
+    pairs them by count.
+    """
     # counted in place (no folded copy of the prefix): cheap for every hit of a long turn
-    quotes = text.count('"', 0, start) + text.count("\u201c", 0, start)
-    return (quotes + text.count("\u201d", 0, start)) % 2 == 1
+    if text.count('"', 0, start) % 2 == 1:
+        return True
+    opened = text.rfind("\u201c", 0, start)
+    if opened < 0:
+        return text.count("\u201d", 0, start) % 2 == 1
+    return opened > text.rfind("\u201d", 0, start)
 
 
 def is_question(text: str, sent: tuple[int, int]) -> bool:
