@@ -265,6 +265,7 @@ OUTCOME_POSITIVE = [
     "hey can u reverse the payment i made by mistake",
     "Will it be fixed by tonight?",
     "Please provide a timeline for the fix.",
+    "Let me know if you can get it to me by Friday.",
 ]
 
 
@@ -281,6 +282,8 @@ OUTCOME_NEAR_MISS = [
     "What does that mean?",
     "I hope you can fix it soon.",
     "The app says it will update tonight, so I'm waiting.",
+    # the customer offering information, not asking for an outcome
+    "Thanks for the call, let me know if you need anything else from me.",
 ]
 
 
