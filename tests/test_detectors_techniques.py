@@ -18,7 +18,14 @@ from heard.detectors import case
 from heard.detectors.agent import open_outcome_question
 from heard.detectors.base import Doc
 from heard.model import MAX_TURN_CHARS
-from heard.testing import assert_finds, assert_not_finds, conversation, findings, run
+from heard.testing import (
+    assert_finds,
+    assert_not_finds,
+    conversation,
+    findings,
+    lexical_pipeline,
+    run,
+)
 
 Turns = list[tuple[str, str]]
 
@@ -1027,6 +1034,28 @@ def test_company_handle_and_customer_name_are_not_specifics() -> None:
     )
     said = [doc.turns[1].text[s:e] for s, e in case.specifics_used(doc, doc.turns[1])]
     assert said == ["toaster"]
+
+
+def test_company_handle_kept_in_metadata_is_not_a_specific() -> None:
+    # the TWCS importer moves "@XboxSupport" out of the text into meta["company"]
+    turns = convo(
+        "My Xbox won't install the update, error 0x8B05",
+        "We're official Xbox support and happy to help!",
+        "it still fails",
+        "Sorry! Is error 0x8B05 still showing on your Xbox?",
+    )
+    with_company = conversation(turns).model_copy(update={"meta": {"company": "XboxSupport"}})
+    doc = Doc(with_company)
+    said = [doc.turns[1].text[s:e] for s, e in case.specifics_used(doc, doc.turns[1])]
+    assert said == []
+    analysed = lexical_pipeline().run(with_company)
+    assert not analysed.turns[1].has("T.personal")
+    # the case itself still counts: the error code the customer gave
+    said = [doc.turns[3].text[s:e] for s, e in case.specifics_used(doc, doc.turns[3])]
+    assert said == ["error", "0x8B05"]
+    # without the handle, the brand reads as the customer's word
+    doc = _doc(turns)
+    assert [doc.turns[1].text[s:e] for s, e in case.specifics_used(doc, doc.turns[1])] == ["Xbox"]
 
 
 def test_particulars_skip_part_markers_and_sign_offs() -> None:

@@ -275,6 +275,11 @@ def case_details(doc: Doc) -> CaseDetails:
     details = CaseDetails()
     first_turn, kinds = details.first_turn, details.kinds
     handles: set[str] = set()
+    # The company's own handle, when an importer took it out of the text (TWCS keeps it
+    # in meta["company"]): "Xbox" from "@XboxSupport" is the brand, not a case detail.
+    own = doc.conversation.meta.get("company")
+    if isinstance(own, str) and own:
+        handles.add(own.lstrip("@").lower())
     customer = Speaker.customer
     # Words of earlier customer turns: their keys are known already, so a word met again
     # can only turn a "word" into a "name" (customers repeat their words a lot).
