@@ -1066,6 +1066,13 @@ def test_particulars_skip_part_markers_and_sign_offs() -> None:
     assert found == [("140", "number"), ("Friday", "date")]
 
 
+def test_particulars_stop_at_text_in_other_scripts() -> None:
+    # no spaces between words in Japanese: a number must not run on into the sentence
+    doc = _doc(convo("届きません", "フリーダイヤル：0120-999-373へ直接ご連絡ください。"))
+    found = [doc.turns[1].text[p.start : p.end] for p in case.particulars_in(doc, doc.turns[1])]
+    assert found == ["0120-999-373"]
+
+
 def test_stem_joins_inflections() -> None:
     assert case.stem("reinstalled") == case.stem("reinstalling") == case.stem("reinstall")
     assert case.stem("tries") == case.stem("tried") == "try"

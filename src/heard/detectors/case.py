@@ -64,7 +64,9 @@ _SKIP = re.compile(r"https?://\S+|www\.\S+|[@#][\w.]+")
 # Words (lower-cased text), numbers (a token that starts with a digit: "08:15", "40",
 # "3-5"), and letter-digit tokens ("ps4", "g16", "v1.0") found from their first digit.
 _WORD = re.compile(r"[a-z][a-z'\u2019-]*[a-z]")
-_NUMBER = re.compile(r"\d[\w.,:/-]*\w|\d")
+# ASCII: a reference or amount is written in Latin letters and digits; without the flag a
+# number would run on into the CJK text around it ("0120-999-373へ直接ご連絡ください").
+_NUMBER = re.compile(r"\d[\w.,:/-]*\w|\d", re.ASCII)
 _CAPITAL = re.compile(r"[A-Z][A-Za-z'\u2019-]*")
 _DAY = re.compile(r"\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b")
 _HANDLE = re.compile(r"@(\w{3,})")
@@ -215,7 +217,7 @@ def _blank(text: str) -> str:
 
 def _number_start(text: str, start: int) -> int:
     """Extend a number found at its first digit back over letters ("ps4" from "4")."""
-    while start > 0 and text[start - 1].isalpha():
+    while start > 0 and text[start - 1].isascii() and text[start - 1].isalpha():
         start -= 1
     return start
 
