@@ -461,6 +461,8 @@ def test_service_emotions(text: str, emotion: str, mine: list[Detector]) -> None
         "The station is an absolute shambles tonight, no staff anywhere.",
         "A month for a reply is beyond ridiculous.",
         "You said it was fixed. Which is bull.",
+        "Way to drop the ball on my order, so pissed right now!",
+        "Getting really pissed with these fees.",
     ],
 )
 def test_contempt_reads_as_anger(text: str, mine: list[Detector]) -> None:
@@ -473,6 +475,7 @@ def test_contempt_reads_as_anger(text: str, mine: list[Detector]) -> None:
         "The failsafe kicked in, #failsafe worked for once.",
         "I'm sorry, I didn't cut the cable, it was already loose.",
         "That's a bit ridiculous but fine, thanks.",  # not 'beyond ridiculous'
+        "I'm not pissed, just confused by the bill.",
     ],
 )
 def test_near_misses_of_contempt_are_not_anger(text: str, mine: list[Detector]) -> None:
