@@ -447,6 +447,7 @@ def felt(text: str, mine: Sequence[Detector]) -> set[str]:
         ("Love the new app, it's brilliant!", "happiness"),
         ("I'm so fed up with this, it keeps crashing.", "frustration"),
         ("Heartbroken, the gift for my mum never came 😢", "sadness"),
+        ("Found a way round it in the end ^_^", "happiness"),
     ],
 )
 def test_service_emotions(text: str, emotion: str, mine: list[Detector]) -> None:
