@@ -377,6 +377,9 @@ RESOLUTION_NEAR_MISS = [
     'The status page says "all sorted" and it is not.',
     "I know how it works, it's just frustrating that it used to be simpler.",
     "I get the way that works, and I still can't log in.",
+    # thanks for help not yet given
+    "I sent you a DM about the refund. Thanks in advance for any help!",
+    "Sent you the photos, thank you in advance.",
 ]
 
 
