@@ -451,6 +451,7 @@ def felt(text: str, mine: Sequence[Detector]) -> set[str]:
         ("I'm so fed up with this, it keeps crashing.", "frustration"),
         ("Heartbroken, the gift for my mum never came 😢", "sadness"),
         ("Found a way round it in the end ^_^", "happiness"),
+        ("The new pies look really good!! 😋", "happiness"),
     ],
 )
 def test_service_emotions(text: str, emotion: str, mine: list[Detector]) -> None:
@@ -509,6 +510,12 @@ def test_not_angry_is_not_anger(mine: list[Detector]) -> None:
     feelings = felt("I'm not angry, just confused about the bill.", mine)
     assert "anger" not in feelings
     assert "confusion" in feelings
+
+
+def test_looks_good_negated_is_not_happiness(mine: list[Detector]) -> None:
+    feelings = felt("It doesn't look good, the screen arrived cracked!!", mine)
+    assert "happiness" not in feelings
+    assert "frustration" in feelings
 
 
 def test_not_happy_is_disappointment(mine: list[Detector]) -> None:
