@@ -29,7 +29,7 @@ from itertools import islice
 from typing import ClassVar
 
 from heard.detectors.base import BaseDetector, Detector, Doc, TurnState
-from heard.detectors.case import specifics_used
+from heard.detectors.case import addressed_names, specifics_used
 from heard.detectors.lexical import rule, turn_hits
 from heard.detectors.lexicon import Hit, Lexicon, builtin_lexicon
 from heard.model import Finding, Speaker
@@ -237,14 +237,15 @@ class CannedDetector(BaseDetector):
     A turn is canned when every word in it falls inside a stock phrase of the
     ``canned_*`` cue sets (greetings, stock thanks and apologies, "DM us your details",
     offers of help, closings, assurances) or is noise (handles, links, part counters,
-    signatures), apart from a name right after a greeting or a sign-off name at the end;
+    signatures), apart from the customer's name (right after a greeting, or as the agent
+    addresses them: "You're welcome, Cindy.") or a sign-off name at the end;
     when it echoes none of the customer's specifics (a detail inside "DM us your ..."
     does not count); and when no technique that carries case content (`requires`) was
     found in it. The explanation lists the stock phrases found, by kind.
     """
 
     name: ClassVar[str] = "lexical.X.canned"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     speakers = frozenset({Speaker.agent})
     #: Techniques that put something of the case in a turn: a turn with one is not canned
     #: (thanks, apologies and generic acknowledgements are stock and do not count).
@@ -309,7 +310,8 @@ class CannedDetector(BaseDetector):
             return None
         noise = _merge(list(scan.sets.get(NOISE, ())))
         covered = _merge([(s, e) for s, e, _ in stock] + noise)
-        if not _only_stock(turn.text, covered, noise, self.FUNCTION_WORDS, stock):
+        names = addressed_names(doc)
+        if not _only_stock(turn.text, covered, noise, self.FUNCTION_WORDS, stock, names):
             return None
         requests = _merge(list(scan.sets.get(CONTACT_REQUEST, ())))
         if any(not _within(span, requests) for span in specifics_used(doc, turn)):
@@ -352,12 +354,14 @@ def _only_stock(
     noise: list[tuple[int, int]],
     function_words: frozenset[str],
     stock: list[tuple[int, int, str]],
+    names: frozenset[str] = frozenset(),
 ) -> bool:
     """Whether every content word of `text` lies inside a covered (merged) span.
 
-    Two names are forgiven: a capitalised word right after a greeting or thanks ("Hi
-    Sam", "thanks, Sam") and a last capitalised word followed by nothing but noise (a
-    sign-off such as "Rach" or "Rach 2/2").
+    Names are forgiven: a capitalised word right after a greeting or thanks ("Hi
+    Sam", "thanks, Sam"), one of `names` (those the agent addresses the customer by:
+    "You're welcome, Cindy.") and a last capitalised word followed by nothing but noise
+    (a sign-off such as "Rach" or "Rach 2/2").
     """
     greeting_ends = [e for _, e, name in stock if name in _GREETING_SETS]
     loose: list[re.Match[str]] = []  # content words outside every covered span
@@ -375,6 +379,8 @@ def _only_stock(
         word, s = m.group(), m.start()
         if not word[0].isupper():
             return False
+        if names and word.lower() in names:
+            continue  # the customer's name, as the agent addresses them
         if idx == len(loose) - 1 and all(
             _within((t.start(), t.end()), noise) for t in _TOKEN.finditer(text, m.end())
         ):
