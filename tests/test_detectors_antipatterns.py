@@ -224,9 +224,12 @@ CASES: dict[str, dict[str, list[str]]] = {
             "Don't worry, we'll look into it.",
             "The issue is being looked into.",
             "We'd recommend calling your bank.",
+            "I am looping our expert team in to help with your question.",
+            "Kindly reach out our support team here: https://example.com/help",
         ],
         "near": [
             "I'll call you back by 5pm today with the answer.",
+            "I'm getting our billing team to refund the £40 today and I'll text you by 5pm.",
             "Sarah from our billing team will email you within 24 hours.",
             "Could you send us a screenshot of the error? We'll take a look.",
             "Please DM us your order number so we can look into it.",
